@@ -1,0 +1,22 @@
+# Every dependency comes from a Debian 12 package installed by scripts/bootstrap.
+find_package(Threads REQUIRED)
+find_package(Boost 1.81.0 EXACT REQUIRED CONFIG COMPONENTS json url)
+find_package(OpenSSL 3 REQUIRED)
+find_package(yaml-cpp REQUIRED)
+find_package(fmt REQUIRED)
+find_package(spdlog REQUIRED)
+find_package(CLI11 REQUIRED)
+find_package(PkgConfig REQUIRED)
+pkg_check_modules(RE2 REQUIRED IMPORTED_TARGET re2)
+pkg_check_modules(PCRE2 REQUIRED IMPORTED_TARGET libpcre2-8)
+
+# Boost.Asio is header-only; these definitions keep its coroutine support and its
+# deprecated-API removal consistent across every translation unit.
+add_compile_definitions(BOOST_ASIO_NO_DEPRECATED BOOST_BEAST_USE_STD_STRING_VIEW)
+
+if(GATEHOUSE_BUILD_TESTS)
+  find_package(GTest REQUIRED)
+endif()
+if(GATEHOUSE_BUILD_BENCH)
+  find_package(benchmark REQUIRED)
+endif()

@@ -1,0 +1,51 @@
+// Go text/template subset used by mutator and authorizer templates in access rules.
+//
+// Data is a JSON value built from the authentication session:
+//   {"Subject": "...", "Extra": {...}, "Header": {"X-Name": ["v"]},
+//    "MatchContext": {"RegexpCaptureGroups": ["..."], "Method": "GET",
+//                     "URL": {"Scheme": "http", "Host": "h", "Path": "/p", "RawQuery": "a=b"},
+//                     "Header": {"Canonical-Name": ["v1", "v2"]}}}
+// Method calls that real rules use are supported on that data: `.Header.Get "name"` (header
+// lookup by canonical name, first value), `.URL.Query.Get "q"`, `.URL.String`.
+// A missing map key renders as the empty string.
+#pragma once
+
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+
+#include <boost/json.hpp>
+
+#include "common/expected.h"
+
+namespace gh::text {
+
+// Raised by Template::compile; the message gives the position and what is wrong.
+class TemplateError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+class Template {
+ public:
+  // Parses once, at config or rule load. Unknown functions are parse errors.
+  static Template compile(std::string_view source);
+
+  // Executes the template. Errors (index out of range, wrong argument types) are returned,
+  // never thrown. Thread-safe: a compiled template is immutable.
+  Expected<std::string, std::string> render(const boost::json::value& data) const;
+
+  const std::string& source() const;
+
+  ~Template();
+  Template(Template&&) noexcept;
+  Template& operator=(Template&&) noexcept;
+
+ private:
+  struct Impl;
+  explicit Template(std::shared_ptr<const Impl> impl);
+  std::shared_ptr<const Impl> impl_;
+};
+
+}  // namespace gh::text
