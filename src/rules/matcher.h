@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -69,6 +70,10 @@ class Matcher {
 
   const std::vector<Rule>& rules() const;
   Strategy strategy() const;
+
+  // Number of requests whose RE2::Set pass ran out of DFA memory and were matched by
+  // checking each pattern in turn instead.
+  uint64_t dfa_fallbacks() const;
 
   ~Matcher();
 
