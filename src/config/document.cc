@@ -66,7 +66,7 @@ json::value plain_scalar(const std::string& text) {
 json::value scalar_to_json(const YAML::Node& node) {
   const std::string& tag = node.Tag();
   const std::string& text = node.Scalar();
-  // yaml-cpp tags plain scalars "?" and quoted ones "!"; explicit core tags are honoured.
+  // yaml-cpp tags plain scalars "?" and quoted ones "!". Explicit core tags are honoured too.
   if (tag == "?" || tag == "tag:yaml.org,2002:int" || tag == "tag:yaml.org,2002:float" ||
       tag == "tag:yaml.org,2002:bool" || tag == "tag:yaml.org,2002:null") {
     return plain_scalar(text);

@@ -8,8 +8,8 @@ to accept string literals of 65536 characters, and -Wpedantic warns beyond that.
 """
 import pathlib
 
-here = pathlib.Path(__file__).resolve().parent
-text = (here / "schema.json").read_text(encoding="utf-8")
+source_dir = pathlib.Path(__file__).resolve().parent
+text = (source_dir / "schema.json").read_text(encoding="utf-8")
 delimiter = "gh_schema"
 assert f"){delimiter}\"" not in text
 
@@ -41,4 +41,4 @@ lines += [
     "}  // namespace gh::config",
     "",
 ]
-(here / "schema_text.cc").write_text("\n".join(lines), encoding="utf-8")
+(source_dir / "schema_text.cc").write_text("\n".join(lines), encoding="utf-8")

@@ -6,6 +6,8 @@
 #include <regex>
 #include <set>
 
+#include <fmt/format.h>
+
 #include "config/schema_text.h"
 
 namespace gh::config::detail {
@@ -302,8 +304,8 @@ class Validator {
     }
   }
 
-  // Properties of a then/else branch are checked against the branch; unknown keys are the
-  // business of the node that holds the branch.
+  // Properties of a then/else branch are checked against the branch. Unknown keys are reported
+  // by the node that contains the branch.
   void check_branch_properties(const json::object& object, const json::object& branch, const std::string& path) {
     const auto* properties = member(branch, "properties");
     if (!properties || !properties->is_object()) {
@@ -534,7 +536,8 @@ std::string display_value(const json::value& value, std::string_view path) {
   if (names_secret(path)) {
     return "(redacted)";
   }
-  std::string text = json::serialize(value);
+  // boost::json writes doubles in exponent form ("4E-1"); fmt gives the shortest exact form.
+  std::string text = value.is_double() ? fmt::format("{}", value.as_double()) : json::serialize(value);
   if (text.size() > kMaxShownValue) {
     text.resize(kMaxShownValue);
     text += "...";

@@ -46,7 +46,7 @@ class Schema {
   // The JSON type names a node allows ("string", "integer", ...), following $ref.
   std::vector<std::string> types(const boost::json::object& node) const;
 
-  // Follows a $ref chain to the node that holds the keywords.
+  // Follows a $ref chain to the node that contains the keywords.
   const boost::json::object& resolve(const boost::json::object& node) const;
 
   // Calls `visit(key, schema)` for every property a node declares, also those declared in

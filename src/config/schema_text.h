@@ -1,4 +1,4 @@
-// The config schema (src/config/schema.json), embedded in the library at build time.
+// The config schema (src/config/schema.json), compiled into the library.
 #pragma once
 
 #include <string>

@@ -31,7 +31,7 @@ std::string string_at(const json::object& object, std::initializer_list<std::str
   return value && value->is_string() ? std::string(value->as_string()) : std::string();
 }
 
-// Standard base64 with or without padding; whitespace (line breaks in pasted PEM) is skipped.
+// Decodes standard base64 with or without padding, skipping whitespace (line breaks in pasted PEM).
 std::optional<std::string> decode_base64(std::string_view text) {
   std::array<int, 256> table{};
   table.fill(-1);

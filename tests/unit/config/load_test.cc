@@ -294,6 +294,25 @@ TEST(Load, SeveralProblemsSortedByPath) {
   EXPECT_EQ(problems[3].path, "serve.proxy.port");
 }
 
+TEST(Load, VersionMustBeSemantic) {
+  const std::string good = write_temp("version-good.yaml", "version: v0.40.1\nprofiling: cpu\n");
+  EXPECT_TRUE(problems_of({good}).empty());
+
+  const std::string bad = write_temp("version-bad.yaml", "version: 0.40\n");
+  const std::vector<Problem> problems = problems_of({bad});
+  ASSERT_EQ(problems.size(), 1u);
+  EXPECT_EQ(problems[0].message, R"(invalid value 0.4: expected a semantic version such as v0.40.0)");
+}
+
+TEST(Load, RedirectQueryParamPattern) {
+  const std::string file = write_temp("redirect.yaml",
+                                      "errors:\n  handlers:\n    redirect:\n      enabled: true\n      config:\n"
+                                      "        to: https://login.test/\n        return_to_query_param: \"a b\"\n");
+  const std::vector<Problem> problems = problems_of({file});
+  ASSERT_EQ(problems.size(), 1u);
+  EXPECT_EQ(problems[0].path, "errors.handlers.redirect.config.return_to_query_param");
+}
+
 TEST(Load, WhatListsOneProblemPerLine) {
   const ConfigError error({{"a.b", "first"}, {"c", "second"}});
   EXPECT_STREQ(error.what(), "a.b: first\nc: second");
