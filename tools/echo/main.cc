@@ -24,6 +24,7 @@
 #include <string>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -49,6 +50,7 @@ namespace websocket = beast::websocket;
 namespace json = boost::json;
 using tcp = net::ip::tcp;
 using Request = http::request<http::string_body>;
+using FieldList = std::vector<std::pair<std::string, std::string>>;
 
 // Large enough for any body a test sends through the proxy, small enough that a runaway
 // client cannot exhaust memory on a shared test machine.
@@ -206,7 +208,8 @@ std::string to_base64(std::string_view bytes) {
 
 // Builds the JSON response body. A body that is not valid UTF-8 is also returned exactly, as
 // "body_base64", because "body" then contains replacement characters.
-std::string describe_request(const Request& request, std::string_view name) {
+std::string describe_request(const Request& request, const FieldList& fields,
+                             std::string_view name) {
   const std::string_view target = request.target();
   const auto question_mark = target.find('?');
   const std::string_view path = target.substr(0, question_mark);
@@ -214,8 +217,8 @@ std::string describe_request(const Request& request, std::string_view name) {
       question_mark == std::string_view::npos ? std::string_view{} : target.substr(question_mark + 1);
 
   json::array headers;
-  for (const auto& field : request.base()) {
-    headers.push_back(json::array{field.name_string(), field.value()});
+  for (const auto& [field_name, field_value] : fields) {
+    headers.push_back(json::array{field_name, field_value});
   }
 
   const std::string& body = request.body();
@@ -233,6 +236,70 @@ std::string describe_request(const Request& request, std::string_view name) {
   if (body_changed) description["body_base64"] = to_base64(body);
   return json::serialize(description);
 }
+
+// ---- request parsing ---------------------------------------------------------------------
+
+// Parses one request into a beast message and also records the header fields in the order
+// they arrived. Beast's own fields container keeps fields with the same name next to each
+// other, which would hide the order the tests check.
+class RequestReader final : public http::basic_parser<true> {
+ public:
+  RequestReader() {
+    header_limit(kMaxHeaderBytes);
+    body_limit(kMaxBodyBytes);
+  }
+
+  Request& request() { return request_; }
+  const FieldList& fields() const { return fields_; }
+
+ private:
+  void on_request_impl(http::verb method, beast::string_view method_text,
+                       beast::string_view target, int version, beast::error_code&) override {
+    if (method == http::verb::unknown) {
+      request_.method_string(method_text);
+    } else {
+      request_.method(method);
+    }
+    request_.target(target);
+    request_.version(version);
+  }
+
+  void on_response_impl(int, beast::string_view, int, beast::error_code& error) override {
+    error = http::error::bad_version;  // only requests reach this parser
+  }
+
+  void on_field_impl(http::field name, beast::string_view name_text, beast::string_view value,
+                     beast::error_code&) override {
+    request_.insert(name, name_text, value);
+    fields_.emplace_back(name_text, value);
+  }
+
+  void on_header_impl(beast::error_code&) override {}
+
+  void on_body_init_impl(const boost::optional<std::uint64_t>& content_length,
+                         beast::error_code&) override {
+    // The base parser has already rejected lengths above the body limit.
+    if (content_length) request_.body().reserve(static_cast<std::size_t>(*content_length));
+  }
+
+  std::size_t on_body_impl(beast::string_view data, beast::error_code&) override {
+    request_.body().append(data);
+    return data.size();
+  }
+
+  void on_chunk_header_impl(std::uint64_t, beast::string_view, beast::error_code&) override {}
+
+  std::size_t on_chunk_body_impl(std::uint64_t, beast::string_view data,
+                                 beast::error_code&) override {
+    request_.body().append(data);
+    return data.size();
+  }
+
+  void on_finish_impl(beast::error_code&) override {}
+
+  Request request_;
+  FieldList fields_;
+};
 
 // ---- test controls ------------------------------------------------------------------------
 
@@ -330,7 +397,7 @@ bool status_forbids_body(unsigned status) { return status == 204 || status == 30
 // Sends the response to one request, or closes the connection when X-Echo-Close requests it.
 // Returns true when the connection stays open for the next request.
 net::awaitable<bool> answer(beast::tcp_stream& stream, const Request& request,
-                            std::string_view name) {
+                            const FieldList& fields, std::string_view name) {
   EchoControls controls;
   if (const std::string error = read_controls(request, controls); !error.empty()) {
     co_await send_error(stream, http::status::bad_request, error);
@@ -340,7 +407,7 @@ net::awaitable<bool> answer(beast::tcp_stream& stream, const Request& request,
   co_await sleep_for(controls.delay);
   if (controls.close) co_return false;
 
-  const std::string description = describe_request(request, name);
+  const std::string description = describe_request(request, fields, name);
   http::response<http::string_body> response{static_cast<http::status>(controls.status),
                                              request.version()};
   response.set(http::field::content_type, "application/json");
@@ -429,12 +496,12 @@ net::awaitable<beast::error_code> send_continue(beast::tcp_stream& stream) {
 // Reads one request, header first so that `Expect: 100-continue` can be honoured.
 net::awaitable<beast::error_code> read_request(beast::tcp_stream& stream,
                                                beast::flat_buffer& buffer,
-                                               http::request_parser<http::string_body>& parser) {
+                                               RequestReader& parser) {
   stream.expires_after(kIdleTimeout);
   auto [error, size] = co_await http::async_read_header(stream, buffer, parser, kNoThrow);
   if (error || parser.is_done()) co_return error;
 
-  const auto expect = parser.get()[http::field::expect];
+  const auto expect = parser.request()[http::field::expect];
   if (beast::iequals(expect, "100-continue")) {
     error = co_await send_continue(stream);
     if (error) co_return error;
@@ -448,10 +515,7 @@ net::awaitable<beast::error_code> read_request(beast::tcp_stream& stream,
 net::awaitable<void> serve_connection(beast::tcp_stream stream, std::string name) {
   beast::flat_buffer buffer;
   for (;;) {
-    http::request_parser<http::string_body> parser;
-    parser.header_limit(kMaxHeaderBytes);
-    parser.body_limit(kMaxBodyBytes);
-
+    RequestReader parser;
     const beast::error_code error = co_await read_request(stream, buffer, parser);
     if (error == http::error::body_limit) {
       co_await send_error(stream, http::status::payload_too_large, "request body exceeds 64 MiB");
@@ -469,12 +533,12 @@ net::awaitable<void> serve_connection(beast::tcp_stream stream, std::string name
     }
     if (error) break;
 
-    Request request = parser.release();
+    Request& request = parser.request();
     if (websocket::is_upgrade(request)) {
       co_await serve_websocket(std::move(stream), std::move(request));
       co_return;
     }
-    if (!co_await answer(stream, request, name)) break;
+    if (!co_await answer(stream, request, parser.fields(), name)) break;
   }
 
   beast::error_code ignored;
@@ -535,14 +599,16 @@ int main(int argc, char** argv) {
     std::cerr << "gatehouse-echo: " << error << '\n';
     return 1;
   }
-  std::cout << "listening on " << format_endpoint(acceptor.local_endpoint()) << std::endl;
 
+  // The handler is installed before the address is printed, because a test may send a signal
+  // as soon as it has read that line.
   net::signal_set signals{context, SIGINT, SIGTERM};
   signals.async_wait([&](const beast::error_code&, int) {
     beast::error_code ignored;
     acceptor.close(ignored);
     context.stop();
   });
+  std::cout << "listening on " << format_endpoint(acceptor.local_endpoint()) << std::endl;
 
   net::co_spawn(context, accept_connections(acceptor, options.name), report_exception);
   context.run();
