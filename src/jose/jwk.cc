@@ -7,6 +7,7 @@
 #include <openssl/evp.h>
 
 #include <array>
+#include <deque>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <fmt/format.h>
@@ -89,9 +90,11 @@ class ParamList {
   void push_utf8(const char* key, const char* text) {
     ok_ = ok_ && OSSL_PARAM_BLD_push_utf8_string(builder_.get(), key, text, 0) == 1;
   }
-  void push_octets(const char* key, const std::string& bytes) {
+  void push_octets(const char* key, std::string bytes) {
+    // Like BIGNUMs, octet strings are referenced, not copied, until to_param().
+    const std::string& kept = octets_.emplace_back(std::move(bytes));
     ok_ = ok_ &&
-          OSSL_PARAM_BLD_push_octet_string(builder_.get(), key, bytes.data(), bytes.size()) == 1;
+          OSSL_PARAM_BLD_push_octet_string(builder_.get(), key, kept.data(), kept.size()) == 1;
   }
   void push_bignum(const char* key, const std::string& bytes) {
     Owned<BIGNUM> number = to_bignum(bytes);
@@ -118,6 +121,7 @@ class ParamList {
  private:
   Owned<OSSL_PARAM_BLD> builder_;
   std::vector<Owned<BIGNUM>> bignums_;
+  std::deque<std::string> octets_;  // a deque, so earlier entries never move
   bool ok_ = true;
 };
 
@@ -413,10 +417,10 @@ gh::Expected<JwkSet, std::string> parse_jwks(std::string_view json) {
   boost::system::error_code error;
   boost::json::value value = boost::json::parse(json, error);
   if (error) return gh::Unexpected{"JWKS is not valid JSON: " + error.message()};
-  return parse_jwks(value);
+  return jwks_from_json(value);
 }
 
-gh::Expected<JwkSet, std::string> parse_jwks(const boost::json::value& value) {
+gh::Expected<JwkSet, std::string> jwks_from_json(const boost::json::value& value) {
   const boost::json::object* object = value.if_object();
   const boost::json::value* keys = object ? object->if_contains("keys") : nullptr;
   if (keys == nullptr || !keys->is_array()) {

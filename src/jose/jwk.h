@@ -112,6 +112,8 @@ class JwkSet {
 // Parses a JWKS document. Fails only when the document is too large, is not JSON, or is
 // not an object with a `keys` array; bad entries are skipped and reported.
 gh::Expected<JwkSet, std::string> parse_jwks(std::string_view json);
-gh::Expected<JwkSet, std::string> parse_jwks(const boost::json::value& value);
+
+// Same as parse_jwks, for a document that is already parsed.
+gh::Expected<JwkSet, std::string> jwks_from_json(const boost::json::value& value);
 
 }  // namespace gh::jose
