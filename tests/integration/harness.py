@@ -285,7 +285,7 @@ class Gatehouse:
     dicts), it writes them to rules.json and sets access_rules.repositories to that file's
     file:// URL, replacing any repositories in config. A dict config is changed and written as
     config.json. YAML text is written unchanged as config.yaml, followed by a second `-c` file,
-    overrides.json, which holds the ports and repositories, because later files override
+    overrides.json, which contains the ports and repositories, because later files override
     earlier ones.
 
     Use as a context manager. __enter__ waits until GET /health/alive on the API port returns
@@ -330,7 +330,7 @@ class Gatehouse:
                     return self
                 if "address already in use" not in self.logs().lower() or attempt == attempts:
                     raise HarnessError(
-                        f"gatehouse did not answer GET {self.api_url}/health/alive within "
+                        f"GET {self.api_url}/health/alive did not return 200 within "
                         f"{self._startup_timeout} s (exit code {self.process.poll()}); "
                         f"output:\n{self.logs()}")
         except BaseException:
@@ -457,7 +457,8 @@ class Gatehouse:
         shutil.rmtree(self.workdir, ignore_errors=True)
 
 
-def _flatten(document: Mapping[str, Any], prefix: tuple[str, ...] = ()) -> list[tuple[tuple[str, ...], Any]]:
+def _flatten(document: Mapping[str, Any],
+             prefix: tuple[str, ...] = ()) -> list[tuple[tuple[str, ...], Any]]:
     """Return (key path, value) for every leaf of a nested dict."""
     leaves: list[tuple[tuple[str, ...], Any]] = []
     for key, value in document.items():
@@ -527,7 +528,7 @@ class WebSocketClient:
     def receive_message(self) -> tuple[int, bytes]:
         """Return (opcode, payload) of the next text, binary or close message.
 
-        Pings are answered with pongs, and fragmented messages are joined.
+        The client replies to each ping with a pong and joins fragmented messages.
         """
         message_opcode = None
         parts: list[bytes] = []

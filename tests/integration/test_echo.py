@@ -6,12 +6,60 @@ import json
 import os
 import signal
 import socket
+import stat
 import subprocess
+import sys
+import tempfile
+import textwrap
 import time
 import unittest
+from unittest import mock
 
-from harness import (OPCODE_BINARY, OPCODE_CLOSE, OPCODE_TEXT, EchoServer, HarnessError,
-                     free_port, header_value, http, wait_until, websocket_connect)
+from harness import (OPCODE_BINARY, OPCODE_CLOSE, OPCODE_TEXT, EchoServer, Gatehouse,
+                     HarnessError, free_port, header_value, http, wait_until, websocket_connect)
+
+# Stand-in for the gatehouse binary in tests of the Gatehouse helper. It merges the JSON files
+# given with -c, writes the result to merged.json in its working folder and serves
+# /health/alive on serve.api.port until SIGTERM, which exits with 0. With FAKE_EXIT_CODE set,
+# it prints a message and exits at once with that code.
+FAKE_GATEHOUSE = textwrap.dedent('''\
+    import http.server, json, os, signal, sys
+
+    def merge(base, override):
+        for key, value in override.items():
+            if isinstance(value, dict) and isinstance(base.get(key), dict):
+                merge(base[key], value)
+            else:
+                base[key] = value
+
+    if os.environ.get("FAKE_EXIT_CODE"):
+        print("fake gatehouse: exiting at start as requested", file=sys.stderr)
+        sys.exit(int(os.environ["FAKE_EXIT_CODE"]))
+    arguments = sys.argv[1:]
+    assert arguments[0] == "serve", arguments
+    files = [arguments[i + 1] for i, argument in enumerate(arguments) if argument == "-c"]
+    config = {}
+    for path in files:
+        if path.endswith(".json"):
+            with open(path) as source:
+                merge(config, json.load(source))
+    with open("merged.json", "w") as output:
+        json.dump({"config": config, "files": files, "argv": arguments}, output)
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            body = b'{"status":"ok"}' if self.path == "/health/alive" else b"{}"
+            self.send_response(200 if self.path == "/health/alive" else 404)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+    api = config["serve"]["api"]
+    server = http.server.HTTPServer((api["host"], api["port"]), Handler)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    print("fake gatehouse: listening", file=sys.stderr, flush=True)
+    server.serve_forever()
+''')
 
 
 def raw_exchange(port: int, request: bytes, timeout: float = 10.0) -> bytes:
@@ -297,6 +345,94 @@ class EchoLifecycleTest(unittest.TestCase):
 
         self.assertEqual(result.returncode, 1)
         self.assertIn(b"cannot listen on 127.0.0.1:" + str(port).encode(), result.stderr)
+
+
+class GatehouseHelperTest(unittest.TestCase):
+    def setUp(self):
+        folder = tempfile.TemporaryDirectory()
+        self.addCleanup(folder.cleanup)
+        self.binary = os.path.join(folder.name, "fake-gatehouse")
+        with open(self.binary, "w") as output:
+            output.write(f"#!{sys.executable}\n" + FAKE_GATEHOUSE)
+        os.chmod(self.binary, stat.S_IRWXU)
+        patcher = mock.patch.dict(os.environ, {"GATEHOUSE_BIN": self.binary})
+        patcher.start()
+        self.addCleanup(patcher.stop)
+
+    def merged(self, gatehouse):
+        with open(os.path.join(gatehouse.workdir, "merged.json")) as source:
+            return json.load(source)
+
+    def test_dict_config_gets_ports_and_rules(self):
+        rules = [{"id": "r1", "match": {"url": "http://a/<.*>", "methods": ["GET"]}}]
+        config = {"serve": {"proxy": {"timeout": {"read": "5s"}}}, "log": {"level": "debug"}}
+        with Gatehouse(config, rules=rules, extra_args=["--flag"]) as gatehouse:
+            merged = self.merged(gatehouse)
+            with open(gatehouse.rules_path) as source:
+                written_rules = json.load(source)
+            status, _, _ = http("GET", gatehouse.api_url + "/health/alive")
+
+        serve = merged["config"]["serve"]
+        self.assertEqual(status, 200)
+        self.assertEqual(written_rules, rules)
+        self.assertEqual(len(merged["files"]), 1)
+        self.assertEqual(merged["argv"][-1], "--flag")
+        self.assertEqual(serve["proxy"]["timeout"], {"read": "5s"})
+        self.assertEqual(merged["config"]["log"], {"level": "debug"})
+        self.assertEqual(gatehouse.proxy_url, f"http://127.0.0.1:{serve['proxy']['port']}")
+        self.assertEqual(gatehouse.api_url, f"http://127.0.0.1:{serve['api']['port']}")
+        for listener in ("proxy", "api", "prometheus"):
+            self.assertEqual(serve[listener]["host"], "127.0.0.1")
+        self.assertEqual(merged["config"]["access_rules"]["repositories"],
+                         ["file://" + gatehouse.rules_path])
+        self.assertFalse(os.path.exists(gatehouse.workdir))
+        self.assertEqual(config, {"serve": {"proxy": {"timeout": {"read": "5s"}}},
+                                  "log": {"level": "debug"}})
+
+    def test_yaml_config_gets_override_file(self):
+        with Gatehouse("log:\n  level: debug\n", rules=[]) as gatehouse:
+            merged = self.merged(gatehouse)
+            with open(merged["files"][0]) as source:
+                yaml_text = source.read()
+
+        self.assertEqual(yaml_text, "log:\n  level: debug\n")
+        self.assertEqual(len(merged["files"]), 2)
+        self.assertTrue(merged["files"][1].endswith("overrides.json"))
+        self.assertEqual(merged["config"]["serve"]["api"]["host"], "127.0.0.1")
+
+    def test_write_rules_replaces_file(self):
+        with Gatehouse({}, rules=[]) as gatehouse:
+            gatehouse.write_rules([{"id": "new"}])
+            with open(gatehouse.rules_path) as source:
+                rules = json.load(source)
+            leftovers = [name for name in os.listdir(gatehouse.workdir) if name.startswith(".tmp")]
+
+        self.assertEqual(rules, [{"id": "new"}])
+        self.assertEqual(leftovers, [])
+
+    def test_stop_returns_exit_code(self):
+        with Gatehouse({}) as gatehouse:
+            wait_until(lambda: "listening" in gatehouse.logs(), timeout=5)
+            code = gatehouse.stop(signal.SIGTERM)
+
+        self.assertEqual(code, 0)
+
+    def test_failed_start_reports_output(self):
+        with mock.patch.dict(os.environ, {"FAKE_EXIT_CODE": "3"}):
+            with self.assertRaises(HarnessError) as raised:
+                with Gatehouse({}):
+                    pass
+
+        self.assertIn("exit code 3", str(raised.exception))
+        self.assertIn("exiting at start as requested", str(raised.exception))
+
+    def test_config_environment_not_inherited(self):
+        with mock.patch.dict(os.environ, {"SERVE_API_PORT": "1"}):
+            with Gatehouse({}, env={"LOG_LEVEL": "trace"}) as gatehouse:
+                environment = gatehouse._environment()
+
+        self.assertNotIn("SERVE_API_PORT", environment)
+        self.assertEqual(environment["LOG_LEVEL"], "trace")
 
 
 class HarnessHelperTest(unittest.TestCase):

@@ -1,11 +1,12 @@
 // gatehouse-echo: the upstream service used by the integration tests and the quickstart.
 //
-// Every HTTP request is answered with a JSON document that describes what arrived: method,
+// The server returns a JSON document for every HTTP request that describes what arrived: method,
 // raw target, path, query, version, every header in order and the body. Request headers
 // select test behaviours:
 //   X-Echo-Delay-Ms: N        wait N ms (at most 60000) before answering
 //   X-Echo-Status: N          answer with status N (200..599)
 //   X-Echo-Chunked: N         send the body as N chunks with chunked transfer encoding
+//                             (HTTP/1.1 only, and not for HEAD, 204 or 304)
 //   X-Echo-Chunk-Delay-Ms: N  wait N ms (at most 60000) between those chunks
 //   X-Echo-Close: 1           close the connection instead of answering (after any delay)
 // A WebSocket upgrade request is accepted and every message is sent back unchanged.
@@ -13,19 +14,6 @@
 // The server runs on one thread: each connection is a coroutine, and SIGINT or SIGTERM stops
 // the event loop, which destroys the open connections.
 #include <algorithm>
-#include <charconv>
-#include <chrono>
-#include <csignal>
-#include <cstdint>
-#include <cstdlib>
-#include <exception>
-#include <iostream>
-#include <optional>
-#include <string>
-#include <string_view>
-#include <utility>
-#include <vector>
-
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -40,6 +28,18 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/websocket.hpp>
 #include <boost/json.hpp>
+#include <charconv>
+#include <chrono>
+#include <csignal>
+#include <cstdint>
+#include <cstdlib>
+#include <exception>
+#include <iostream>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
 
 namespace {
 
@@ -213,8 +213,9 @@ std::string describe_request(const Request& request, const FieldList& fields,
   const std::string_view target = request.target();
   const auto question_mark = target.find('?');
   const std::string_view path = target.substr(0, question_mark);
-  const std::string_view query =
-      question_mark == std::string_view::npos ? std::string_view{} : target.substr(question_mark + 1);
+  const std::string_view query = question_mark == std::string_view::npos
+                                     ? std::string_view{}
+                                     : target.substr(question_mark + 1);
 
   json::array headers;
   for (const auto& [field_name, field_value] : fields) {
@@ -253,8 +254,8 @@ class RequestReader final : public http::basic_parser<true> {
   const FieldList& fields() const { return fields_; }
 
  private:
-  void on_request_impl(http::verb method, beast::string_view method_text,
-                       beast::string_view target, int version, beast::error_code&) override {
+  void on_request_impl(http::verb method, beast::string_view method_text, beast::string_view target,
+                       int version, beast::error_code&) override {
     if (method == http::verb::unknown) {
       request_.method_string(method_text);
     } else {
@@ -326,9 +327,11 @@ std::string read_controls(const Request& request, EchoControls& controls) {
   long chunk_delay_ms = 0;
   long close = 0;
   std::string error;
-  if (error.empty()) error = read_control(request, "X-Echo-Delay-Ms", 0, kMaxDelayMs, true, delay_ms);
+  if (error.empty())
+    error = read_control(request, "X-Echo-Delay-Ms", 0, kMaxDelayMs, true, delay_ms);
   if (error.empty()) error = read_control(request, "X-Echo-Status", 200, 599, false, status);
-  if (error.empty()) error = read_control(request, "X-Echo-Chunked", 1, kMaxChunks, false, controls.chunks);
+  if (error.empty())
+    error = read_control(request, "X-Echo-Chunked", 1, kMaxChunks, false, controls.chunks);
   if (error.empty()) {
     error = read_control(request, "X-Echo-Chunk-Delay-Ms", 0, kMaxDelayMs, true, chunk_delay_ms);
   }
@@ -495,8 +498,7 @@ net::awaitable<beast::error_code> send_continue(beast::tcp_stream& stream) {
 
 // Reads one request, header first so that `Expect: 100-continue` can be honoured.
 net::awaitable<beast::error_code> read_request(beast::tcp_stream& stream,
-                                               beast::flat_buffer& buffer,
-                                               RequestReader& parser) {
+                                               beast::flat_buffer& buffer, RequestReader& parser) {
   stream.expires_after(kIdleTimeout);
   auto [error, size] = co_await http::async_read_header(stream, buffer, parser, kNoThrow);
   if (error || parser.is_done()) co_return error;
@@ -557,8 +559,7 @@ net::awaitable<void> accept_connections(tcp::acceptor& acceptor, std::string nam
       continue;
     }
     net::co_spawn(acceptor.get_executor(),
-                  serve_connection(beast::tcp_stream{std::move(socket)}, name),
-                  report_exception);
+                  serve_connection(beast::tcp_stream{std::move(socket)}, name), report_exception);
   }
 }
 
