@@ -15,6 +15,10 @@
 
 namespace gh::text {
 
+namespace detail {
+class GjsonCompiler;
+}
+
 class GjsonPath {
  public:
   // The error names the position and the problem.
@@ -25,9 +29,13 @@ class GjsonPath {
 
   const std::string& source() const { return source_; }
 
- private:
-  std::string source_;
+  // One compiled path component; defined in gjson.cc.
   struct Step;
+
+ private:
+  friend class detail::GjsonCompiler;
+
+  std::string source_;
   std::shared_ptr<const std::vector<Step>> steps_;
 };
 
