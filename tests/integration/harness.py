@@ -292,6 +292,9 @@ class Gatehouse:
     200 and raises HarnessError with the process output otherwise. __exit__ always kills the
     process. Attributes: proxy_url, api_url, metrics_url, rules_path, config_paths, workdir,
     process.
+
+    NOTE: only the proxy, API and Prometheus listeners are moved to free loopback ports. A
+    config that enables any other listener must set that listener's host and port itself.
     """
 
     def __init__(self, config: Union[Mapping[str, Any], str, None] = None,
