@@ -32,8 +32,9 @@ class Template {
   // Parses once, at config or rule load. Unknown functions are parse errors.
   static Template compile(std::string_view source);
 
-  // Executes the template. Errors (index out of range, wrong argument types) are returned,
-  // never thrown. Thread-safe: a compiled template is immutable.
+  // Executes the template against `data`. Execution errors (index out of range, wrong argument
+  // types, output over 1 MiB, more than 100,000 range iterations) are returned, not thrown;
+  // only std::bad_alloc can escape. Thread-safe, because a compiled template is immutable.
   Expected<std::string, std::string> render(const boost::json::value& data) const;
 
   const std::string& source() const;
