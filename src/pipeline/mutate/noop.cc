@@ -1,0 +1,42 @@
+#include "pipeline/mutate/noop.h"
+
+#include <array>
+
+namespace gh::pipeline::mutate {
+namespace {
+
+bool is_excluded(std::string_view name) {
+  static constexpr std::array<std::string_view, 10> kExcluded = {
+      "connection", "keep-alive",        "proxy-connection", "proxy-authenticate",
+      "proxy-authorization", "te",       "trailer",          "transfer-encoding",
+      "upgrade",    "content-length"};
+  for (std::string_view excluded : kExcluded) {
+    if (http::iequals(name, excluded)) return true;
+  }
+  return false;
+}
+
+class Noop final : public Mutator {
+ public:
+  boost::asio::awaitable<StepResult> mutate(const Request& request,
+                                            Session& session) const override {
+    for (const auto& field : *request.headers) {
+      std::string name = http::canonical_header_name(field.name_string());
+      if (is_excluded(name)) continue;
+      bool present = false;
+      for (const auto& [existing, value] : session.header) {
+        if (existing == name) present = true;
+      }
+      if (!present) session.header.emplace_back(std::move(name), std::string(field.value()));
+    }
+    co_return StepResult();
+  }
+};
+
+}  // namespace
+
+Expected<std::shared_ptr<const Mutator>, std::string> make_noop(const boost::json::object& /*config*/) {
+  return std::shared_ptr<const Mutator>(std::make_shared<Noop>());
+}
+
+}  // namespace gh::pipeline::mutate

@@ -1,0 +1,295 @@
+#include "proxy/proxy.h"
+
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/write.hpp>
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include "http/headers.h"
+#include "http/upstream.h"
+#include "http/url.h"
+#include "pipeline/errors/handlers.h"
+#include "pipeline/runner.h"
+#include "telemetry/log.h"
+
+namespace gh::proxy {
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+using namespace asio::experimental::awaitable_operators;
+
+using RequestMessage = bhttp::request<bhttp::buffer_body>;
+
+// What the proxy must remember of the client's message before hop-by-hop headers go.
+struct ClientFraming {
+  bool chunked = false;
+  bool keep_alive = true;
+  bool expect_continue = false;
+  std::string upgrade;  // the Upgrade header when the client asked for a protocol switch
+};
+
+ClientFraming take_framing(RequestMessage& message) {
+  ClientFraming framing;
+  framing.chunked = message.chunked();
+  framing.keep_alive = message.keep_alive();
+  auto expect = message.find(bhttp::field::expect);
+  framing.expect_continue = expect != message.end() && http::iequals(expect->value(), "100-continue");
+  message.erase(bhttp::field::expect);
+
+  auto upgrade = message.find(bhttp::field::upgrade);
+  if (upgrade != message.end()) {
+    for (auto [connection_it, connection_end] = message.equal_range(bhttp::field::connection); connection_it != connection_end; ++connection_it) {
+    const auto& connection = *connection_it;
+      std::string lowered(connection.value());
+      for (char& c : lowered) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      if (lowered.find("upgrade") != std::string::npos) framing.upgrade = std::string(upgrade->value());
+    }
+  }
+  http::remove_hop_by_hop(message);
+  return framing;
+}
+
+std::string first_value(const RequestMessage& message, std::string_view name) {
+  auto found = message.find(name);
+  return found == message.end() ? std::string() : std::string(found->value());
+}
+
+// The scheme the client used: https on TLS connections (none yet), else http, unless a trusted
+// X-Forwarded-Proto says http or https.
+std::string client_scheme(const RequestMessage& message, bool trusted) {
+  if (trusted) {
+    std::string forwarded = first_value(message, "X-Forwarded-Proto");
+    if (http::iequals(forwarded, "https")) return "https";
+    if (http::iequals(forwarded, "http")) return "http";
+  }
+  return "http";
+}
+
+class ProxyHandler final : public http::RequestHandler {
+ public:
+  explicit ProxyHandler(std::shared_ptr<const pipeline::SnapshotStore> store) : store_(std::move(store)) {}
+
+  asio::awaitable<bool> handle(http::Exchange& exchange) override {
+    std::shared_ptr<const pipeline::Snapshot> snapshot = store_->current();
+    RequestMessage& message = exchange.parser.get();
+    bool trusted = snapshot->settings.proxy.trust_forwarded_headers;
+    if (!trusted) http::remove_forwarded(message);
+    ClientFraming framing = take_framing(message);
+
+    pipeline::Request request;
+    if (!build_request(exchange, message, trusted, request)) {
+      co_return co_await http::write_simple_response(
+          exchange, 400, "application/json",
+          R"({"error":{"code":400,"status":"Bad Request","message":"The request path is not valid"}})", {}, false);
+    }
+
+    pipeline::Decision decision = co_await pipeline::decide(*snapshot, request);
+    if (!decision.allowed) co_return co_await write_error(exchange, decision.response, framing);
+
+    if (!decision.rule->upstream) {
+      pipeline::Error error = pipeline::internal_error(
+          "Unable to forward the request because matched rule does not define an upstream URL");
+      pipeline::ErrorResponse response = pipeline::render_without_rule(*snapshot, request, error);
+      co_return co_await write_error(exchange, response, framing);
+    }
+
+    rewrite_for_upstream(message, request, decision, *decision.rule->upstream, framing, exchange, trusted);
+    co_return co_await forward(exchange, *decision.rule->upstream, framing, message.method() == bhttp::verb::head);
+  }
+
+ private:
+  static bool build_request(const http::Exchange& exchange, const RequestMessage& message, bool trusted,
+                            pipeline::Request& request) {
+    http::Target target = http::split_target(message.target());
+    if (target.path.empty() || target.path.front() != '/') return false;
+    std::optional<std::string> decoded = http::percent_decode(target.path);
+    if (!decoded) return false;
+
+    request.method = std::string(message.method_string());
+    request.scheme = client_scheme(message, trusted);
+    request.host = first_value(message, "Host");
+    request.path = http::normalize_path(*decoded);
+    request.raw_query = std::string(target.query);
+    request.headers = &message.base();
+    request.remote_address = exchange.remote_address;
+    return true;
+  }
+
+  static void rewrite_for_upstream(RequestMessage& message, const pipeline::Request& request,
+                                   const pipeline::Decision& decision, const pipeline::Upstream& upstream,
+                                   const ClientFraming& framing, const http::Exchange& exchange, bool trusted) {
+    std::string target = http::encode_path(pipeline::upstream_path(upstream, request.path));
+    if (!request.raw_query.empty()) target += "?" + request.raw_query;
+    message.target(target);
+    message.version(11);
+
+    // A header that a mutator sets replaces every copy the client sent.
+    for (const auto& [name, value] : decision.session.header) message.erase(name);
+    for (const auto& [name, value] : decision.session.header) message.set(name, value);
+
+    std::string forwarded_for = trusted ? first_value(message, "X-Forwarded-For") : std::string();
+    if (!exchange.remote_address.empty()) {
+      forwarded_for = forwarded_for.empty() ? exchange.remote_address
+                                            : forwarded_for + ", " + exchange.remote_address;
+    }
+    if (!forwarded_for.empty()) message.set("X-Forwarded-For", forwarded_for);
+    if (!trusted || message.find("X-Forwarded-Proto") == message.end()) {
+      message.set("X-Forwarded-Proto", request.scheme);
+    }
+    if ((!trusted || message.find("X-Forwarded-Host") == message.end()) && !request.host.empty()) {
+      message.set("X-Forwarded-Host", request.host);
+    }
+
+    if (!upstream.preserve_host) message.set(bhttp::field::host, upstream.authority);
+    if (framing.chunked) message.chunked(true);
+    if (!framing.upgrade.empty()) {
+      message.set(bhttp::field::connection, "Upgrade");
+      message.set(bhttp::field::upgrade, framing.upgrade);
+    }
+  }
+
+  static asio::awaitable<bool> write_error(http::Exchange& exchange, const pipeline::ErrorResponse& response,
+                                           const ClientFraming& framing) {
+    // The request body was never read, so the connection cannot carry another request
+    // unless there was none.
+    bool keep_alive = framing.keep_alive && exchange.parser.is_done();
+    co_return co_await http::write_simple_response(exchange, static_cast<unsigned>(response.status),
+                                                   response.content_type, response.body, response.headers,
+                                                   keep_alive);
+  }
+
+  static asio::awaitable<void> send_continue(http::Exchange& exchange) {
+    static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+    boost::system::error_code ec;
+    exchange.stream.expires_after(exchange.options.write_timeout);
+    co_await asio::async_write(exchange.stream, asio::buffer(kContinue.data(), kContinue.size()),
+                               asio::redirect_error(asio::use_awaitable, ec));
+  }
+
+  asio::awaitable<bool> forward(http::Exchange& exchange, const pipeline::Upstream& upstream,
+                                const ClientFraming& framing, bool head_request) {
+    const http::ListenerOptions& options = exchange.options;
+    http::ConnectError connect_error = http::ConnectError::none;
+    auto connection = co_await http::acquire_upstream(upstream.host, upstream.port, options.read_timeout,
+                                                      connect_error);
+    if (!connection) {
+      spdlog::warn("upstream {}:{} {}", upstream.host, upstream.port,
+                   connect_error == http::ConnectError::timed_out ? "connect timed out" : "unreachable");
+      co_return co_await empty_response(exchange, connect_error == http::ConnectError::timed_out ? 504 : 502);
+    }
+    if (framing.expect_continue && !exchange.parser.is_done()) co_await send_continue(exchange);
+
+    boost::system::error_code ec;
+    bool read_failed = false;
+    bhttp::request_serializer<bhttp::buffer_body> request_serializer(exchange.parser.get());
+    co_await http::relay_message<true>(exchange.stream, exchange.buffer, exchange.parser, connection->stream,
+                                       request_serializer, options.read_timeout, options.write_timeout, ec,
+                                       read_failed);
+    if (ec) {
+      if (read_failed) co_return false;  // the client went away or timed out mid-body
+      spdlog::warn("upstream {}: sending the request failed: {}", connection->key, ec.message());
+      co_return co_await empty_response(exchange, ec == beast::error::timeout ? 504 : 502);
+    }
+
+    bhttp::response_parser<bhttp::buffer_body> response_parser;
+    response_parser.body_limit(boost::none);
+    response_parser.header_limit(64 * 1024);
+    if (head_request) response_parser.skip(true);
+    connection->stream.expires_after(options.write_timeout);
+    co_await bhttp::async_read_header(connection->stream, connection->buffer, response_parser,
+                                      asio::redirect_error(asio::use_awaitable, ec));
+    if (ec) {
+      spdlog::warn("upstream {}: reading the response failed: {}", connection->key, ec.message());
+      co_return co_await empty_response(exchange, ec == beast::error::timeout ? 504 : 502);
+    }
+
+    auto& response = response_parser.get();
+    if (response.result() == bhttp::status::switching_protocols && !framing.upgrade.empty()) {
+      co_await tunnel(exchange, *connection, response_parser);
+      co_return false;
+    }
+
+    bool upstream_keep_alive = response.keep_alive();
+    bool chunked = response.chunked();
+    bool has_length = response.has_content_length();
+    http::remove_hop_by_hop(response);
+    bool client_keep_alive = framing.keep_alive && exchange.parser.get().version() >= 11;
+    if (chunked) {
+      response.chunked(true);
+    } else if (!has_length && !response_parser.is_done()) {
+      // A body delimited by closing the connection: re-frame it as chunked for HTTP/1.1.
+      if (exchange.parser.get().version() >= 11) {
+        response.chunked(true);
+      } else {
+        client_keep_alive = false;
+      }
+    }
+    response.keep_alive(client_keep_alive);
+
+    bool response_read_failed = false;
+    bhttp::response_serializer<bhttp::buffer_body> response_serializer(response);
+    co_await http::relay_message<false>(connection->stream, connection->buffer, response_parser, exchange.stream,
+                                        response_serializer, options.idle_timeout, options.write_timeout, ec,
+                                        response_read_failed);
+    if (ec) co_return false;
+
+    if (upstream_keep_alive && response_parser.is_done()) http::release_upstream(std::move(connection));
+    co_return client_keep_alive;
+  }
+
+  static asio::awaitable<bool> empty_response(http::Exchange& exchange, unsigned status) {
+    co_return co_await http::write_simple_response(exchange, status, {}, {}, {}, false);
+  }
+
+  // Passes the 101 response to the client, then copies bytes both ways until either side
+  // closes (WebSocket and other upgraded protocols).
+  static asio::awaitable<void> tunnel(http::Exchange& exchange, http::UpstreamConnection& connection,
+                                      bhttp::response_parser<bhttp::buffer_body>& parser) {
+    boost::system::error_code ec;
+    auto& response = parser.get();
+    response.body().data = nullptr;
+    response.body().size = 0;
+    response.body().more = false;
+    bhttp::response_serializer<bhttp::buffer_body> serializer(response);
+    exchange.stream.expires_after(exchange.options.write_timeout);
+    co_await bhttp::async_write_header(exchange.stream, serializer, asio::redirect_error(asio::use_awaitable, ec));
+    if (ec) co_return;
+
+    exchange.stream.expires_never();
+    connection.stream.expires_never();
+    co_await (pump(exchange.stream, exchange.buffer, connection.stream) ||
+              pump(connection.stream, connection.buffer, exchange.stream));
+  }
+
+  static asio::awaitable<void> pump(beast::tcp_stream& from, beast::flat_buffer& pending, beast::tcp_stream& to) {
+    boost::system::error_code ec;
+    if (pending.size() > 0) {
+      co_await asio::async_write(to, pending.data(), asio::redirect_error(asio::use_awaitable, ec));
+      pending.consume(pending.size());
+      if (ec) co_return;
+    }
+    std::array<char, 16 * 1024> chunk{};
+    for (;;) {
+      size_t read = co_await from.async_read_some(asio::buffer(chunk), asio::redirect_error(asio::use_awaitable, ec));
+      if (ec) co_return;
+      co_await asio::async_write(to, asio::buffer(chunk.data(), read), asio::redirect_error(asio::use_awaitable, ec));
+      if (ec) co_return;
+    }
+  }
+
+  std::shared_ptr<const pipeline::SnapshotStore> store_;
+};
+
+}  // namespace
+
+std::shared_ptr<http::RequestHandler> make_proxy_handler(std::shared_ptr<const pipeline::SnapshotStore> store) {
+  return std::make_shared<ProxyHandler>(std::move(store));
+}
+
+}  // namespace gh::proxy
