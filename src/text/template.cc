@@ -286,6 +286,8 @@ class Executor {
     size_t scope = variables_.size();
     Value value = eval_pipeline(node.pipeline, false);
     if (failed()) return Flow::kNormal;
+    // A parenthesised declaration inside the range pipeline may have pushed variables already.
+    size_t slots = variables_.size();
     for (const auto& name : node.pipeline.variables) variables_.emplace_back(name, Value());
 
     const json::value& items = value.json();
@@ -297,15 +299,15 @@ class Executor {
       }
       ++count;
       size_t declared = node.pipeline.variables.size();
-      if (declared == 1) variables_[scope].second = element;
+      if (declared == 1) variables_[slots].second = element;
       if (declared == 2) {
-        variables_[scope].second = std::move(key);
-        variables_[scope + 1].second = element;
+        variables_[slots].second = std::move(key);
+        variables_[slots + 1].second = element;
       }
       Value saved = std::exchange(dot_, std::move(element));
       Flow flow = walk_list(node.body);
       dot_ = std::move(saved);
-      variables_.resize(scope + declared);
+      variables_.resize(slots + declared);
       return flow;
     };
 

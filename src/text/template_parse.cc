@@ -300,6 +300,7 @@ class Lexer {
         text.push_back(source_[at++]);
       } while (at < source_.size() && (static_cast<unsigned char>(source_[at]) & 0xc0) == 0x80);
     }
+    if (text.size() > 4) fail(start, "malformed character constant");
     if (at >= source_.size() || source_[at] != '\'') fail(start, "unterminated character constant");
     advance_to(at + 1);
     return Lexeme{Token::kConstant, start, "", json::value(decode_rune(text)), false};

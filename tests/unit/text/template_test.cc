@@ -108,6 +108,7 @@ TEST(Template, ControlStructures) {
       {"{{ with .Extra.name }}hi {{ . }}{{ end }}", "hi Alice"},
       {"{{ with .Extra.missing }}x{{ else }}none{{ end }}", "none"},
       {"{{ $x := .Subject }}{{ $x = upper $x }}{{ $x }}", "ALICE"},
+      {"{{ range $i, $g := ($l := .Extra.groups) }}{{ $i }}{{ $g }}{{ len $l }}{{ end }}", "0admin21dev2"},
       {"{{ range .Extra.groups }}{{ $.Subject }}{{ end }}", "alicealice"},
       {"a  {{- /* comment */ -}}  b", "ab"},
       {"a {{/* comment */}} b", "a  b"},
@@ -181,6 +182,7 @@ TEST(Template, CompileErrorsNamePosition) {
   EXPECT_NE(compile_error("{{ define \"x\" }}{{ end }}").find("not supported"), std::string::npos);
   EXPECT_NE(compile_error("{{ }}").find("missing value"), std::string::npos);
   EXPECT_NE(compile_error("{{/* open }}").find("unclosed comment"), std::string::npos);
+  EXPECT_NE(compile_error("{{ '\xe0\x80\x80\x80\x80\x80' }}").find("malformed character constant"), std::string::npos);
   EXPECT_NE(compile_error("{{ " + std::string(200, '(') + "1" + std::string(200, ')') + " }}").find("nesting too deep"),
             std::string::npos);
 }
