@@ -2,7 +2,7 @@
 //
 // A path is split at unescaped `|` into segments, and each segment at unescaped `.` into
 // components. Within a segment, `#` and `#(...)#` map the rest of the segment over array
-// elements; a pipe starts a new segment that sees the previous result as its document, which is
+// elements; a pipe starts a new segment that takes the previous result as its document, which is
 // how gjson tells `a.#.b.0` (first b of each element) from `a.#.b|0` (b of the first element).
 #include "text/gjson.h"
 
