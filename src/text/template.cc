@@ -1,8 +1,9 @@
 // Template compilation and the tree-walking executor.
 //
 // Rendering returns errors as values (only std::bad_alloc can escape): the executor records
-// the first error and unwinds by returning early. Work is bounded by the output size, the total number of range iterations, and the
-// bytes that function results may allocate, so that one hostile template cannot stall a worker.
+// the first error and unwinds by returning early. Work is bounded by the output size, the
+// total number of range iterations, and the bytes that function results may allocate, so that
+// one hostile template cannot stall a worker.
 #include "text/template.h"
 
 #include <optional>
