@@ -22,7 +22,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// What a path resolves to right now; a change in any field means the content may differ.
+// The file a path resolves to right now. A change in any field means the content may differ.
 struct Identity {
   bool exists = false;
   dev_t device = 0;
@@ -97,8 +97,8 @@ void FileWatcher::Impl::update_watches() {
       ++it;
     }
   }
-  // NOTE: a folder that does not exist cannot be watched; a file in it is seen once the
-  // folder exists and some other watched folder reports an event.
+  // NOTE: a folder that does not exist cannot be watched. A file in it is seen only after the
+  // folder appears and another watched folder reports an event.
   for (const std::string& folder : wanted) {
     const int descriptor = ::inotify_add_watch(inotify_fd, folder.c_str(), kWatchMask);
     if (descriptor >= 0) watches[descriptor] = folder;

@@ -1,8 +1,8 @@
 // Watches a set of files for changes with inotify.
 //
-// Each file is watched through its parent folder (and, for a symlink, the folder of its
-// target as well), because editors save by writing a new file and renaming it over the old
-// one, and Kubernetes updates a mounted ConfigMap by swapping the `..data` symlink; neither
+// Each file is watched through its parent folder, and for a symlink through the folder of its
+// target as well. Editors save by writing a new file and renaming it over the old one, and
+// Kubernetes updates a mounted ConfigMap by swapping the `..data` symlink, so neither change
 // touches the original inode. After a burst of events has been quiet for the debounce
 // interval, the watcher compares each file's identity (device, inode, size, modification
 // time, existence) with what it saw before and reports the files that changed, deletions

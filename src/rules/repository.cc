@@ -37,7 +37,7 @@ std::string display_name(std::string_view url) {
   return std::string(url);
 }
 
-// Decodes standard base64 with padding; rejects anything else, as Go's StdEncoding does.
+// Decodes standard base64 with padding and rejects anything else, as Go's StdEncoding does.
 Expected<std::string, std::string> decode_base64(std::string_view text) {
   namespace base64 = boost::beast::detail::base64;
   if (text.size() % 4 != 0) return Unexpected{std::string("length is not a multiple of 4 (padding is required)")};
@@ -113,11 +113,13 @@ struct RepositoryWatcher::Impl {
   Validator validate;
   Listener listener;
 
-  std::mutex mutex;  // guards sources and started; the listener is called with it held
+  // Guards sources and started. The listener is called with it held, so calls never overlap.
+  std::mutex mutex;
   std::vector<Source> sources;
   bool started = false;
 
-  std::mutex watcher_mutex;  // guards watcher; never taken by the watcher's own thread
+  // Guards watcher. The watcher's own thread never takes it.
+  std::mutex watcher_mutex;
   std::unique_ptr<FileWatcher> watcher;
 
   // Loads and validates one repository; on success replaces `rules`.

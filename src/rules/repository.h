@@ -24,7 +24,9 @@ class RepositoryWatcher {
  public:
   // Returns the problems found in a candidate rule set (empty means accepted).
   using Validator = std::function<std::vector<std::string>(const std::vector<Rule>&)>;
-  // Receives the accepted rules of every repository, concatenated in repository order.
+  // Receives the accepted rules of every repository, concatenated in repository order. It runs
+  // under the watcher's lock (on the caller's or the watcher's thread), so it must not call
+  // back into the RepositoryWatcher.
   using Listener = std::function<void(std::vector<Rule>)>;
 
   RepositoryWatcher(Validator validate, Listener listener);

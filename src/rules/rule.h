@@ -25,6 +25,8 @@ struct Upstream {
 
 struct Rule {
   std::string id;
+  // As written. Oathkeeper replaces it with its own version after applying the migrations for
+  // older rule formats, but gatehouse has its own version numbers, so it keeps the original.
   std::string version;
   std::string description;
   std::string match_url;                   // pattern over scheme://host[:port]/path

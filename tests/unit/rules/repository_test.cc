@@ -217,7 +217,6 @@ TEST_F(RepositoryWatcherTest, KeepsOldRulesOnBadChange) {
   ASSERT_EQ(recorder.calls(), 1);
 
   write_file(file, R"([{"id": "broken", "match": 5}])");  // fails to decode
-  write_file(dir_ / "marker.json", "x");                  // a later event proves the watcher ran
   std::this_thread::sleep_for(std::chrono::milliseconds(400));
   write_file(file, one_rule("rejected"));  // decodes, but the validator rejects it
   std::this_thread::sleep_for(std::chrono::milliseconds(400));
