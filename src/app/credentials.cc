@@ -1,6 +1,8 @@
 #include <fmt/format.h>
 
 #include "app/commands.h"
+#include <boost/json.hpp>
+
 #include "jose/generate.h"
 
 namespace gh::app {
