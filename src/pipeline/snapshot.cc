@@ -242,7 +242,7 @@ std::string upstream_path(const Upstream& upstream, std::string_view request_pat
   while (!request_path.empty() && request_path.front() == '/') request_path.remove_prefix(1);
 
   std::string path = "/" + strip_slashes(upstream.path);
-  if (path.size() > 1 && (!request_path.empty() || upstream.path.ends_with('/'))) path += '/';
+  if (path.size() > 1) path += '/';
   path += request_path;
   return path;
 }
