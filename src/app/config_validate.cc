@@ -13,7 +13,8 @@ int run_config_validate(const std::vector<std::string>& config_files) {
     fmt::print("The configuration is valid.\n");
     return 0;
   }
-  fmt::print(stderr, "The configuration is invalid ({} problems):\n", problems.size());
+  fmt::print(stderr, "The configuration is invalid ({} {}):\n", problems.size(),
+             problems.size() == 1 ? "problem" : "problems");
   for (const std::string& problem : problems) fmt::print(stderr, "  {}\n", problem);
   return 1;
 }

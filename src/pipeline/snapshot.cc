@@ -253,13 +253,11 @@ Expected<std::shared_ptr<const Snapshot>, std::vector<std::string>> build_snapsh
   auto strategy = rules::parse_strategy(settings.matching_strategy);
   if (!strategy) return Unexpected{std::vector<std::string>{strategy.error()}};
 
-  auto matcher = rules::Matcher::build(std::move(rules), *strategy);
-  if (!matcher) return Unexpected{matcher.error()};
-
+  // Handlers are compiled before the matcher takes the rules, so one load reports pattern
+  // problems and handler problems together.
   auto snapshot = std::make_shared<Snapshot>();
-  snapshot->matcher = *matcher;
   HandlerBuilder builder(settings.document);
-  for (const rules::Rule& rule : snapshot->matcher->rules()) {
+  for (const rules::Rule& rule : rules) {
     std::vector<std::string> rule_problems;
     snapshot->rules.push_back(compile_rule(rule, builder, rule_problems));
     for (const std::string& problem : rule_problems) {
@@ -268,8 +266,17 @@ Expected<std::shared_ptr<const Snapshot>, std::vector<std::string>> build_snapsh
   }
   snapshot->fallback = compile_fallback(settings.document, builder, problems);
   snapshot->verbose_errors = verbose_json_errors(settings.document);
-  snapshot->settings = std::move(settings);
+
+  auto matcher = rules::Matcher::build(std::move(rules), *strategy);
+  if (!matcher) {
+    problems.insert(problems.end(), matcher.error().begin(), matcher.error().end());
+    return Unexpected{std::move(problems)};
+  }
   if (!problems.empty()) return Unexpected{std::move(problems)};
+
+  snapshot->matcher = *matcher;
+  for (size_t i = 0; i < snapshot->rules.size(); ++i) snapshot->rules[i].rule = &snapshot->matcher->rules()[i];
+  snapshot->settings = std::move(settings);
   return std::shared_ptr<const Snapshot>(std::move(snapshot));
 }
 
