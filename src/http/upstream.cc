@@ -114,8 +114,13 @@ asio::awaitable<void> relay_message(beast::tcp_stream& input, beast::flat_buffer
       read_failed = true;
       co_return;
     }
-    body.size = chunk.size() - body.size;
-    body.data = chunk.data();
+    // A read can end after a chunk header or chunk extension without any body bytes. An
+    // empty buffer must not reach the serializer, because in chunked framing it would write
+    // the zero-size last chunk and end the message early.
+    const size_t received = chunk.size() - body.size;
+    if (received == 0 && !parser.is_done()) continue;
+    body.data = received == 0 ? nullptr : chunk.data();
+    body.size = received;
     body.more = !parser.is_done();
 
     output.expires_after(write_timeout);
