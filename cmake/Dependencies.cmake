@@ -9,6 +9,9 @@ find_package(CLI11 REQUIRED)
 find_package(PkgConfig REQUIRED)
 pkg_check_modules(RE2 REQUIRED IMPORTED_TARGET re2)
 pkg_check_modules(PCRE2 REQUIRED IMPORTED_TARGET libpcre2-8)
+# Token-service storage: SQLite is the embedded default, libpq lets replicas share PostgreSQL.
+find_package(SQLite3 REQUIRED)
+pkg_check_modules(LIBPQ REQUIRED IMPORTED_TARGET libpq)
 
 # Boost.Asio is header-only; these definitions keep its coroutine support and its
 # deprecated-API removal consistent across every translation unit.

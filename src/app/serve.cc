@@ -11,6 +11,7 @@
 #include "common/file_watcher.h"
 #include "common/version.h"
 #include "http/server.h"
+#include "oauth2/service.h"
 #include "pipeline/snapshot_store.h"
 #include "proxy/proxy.h"
 #include "rules/repository.h"
@@ -167,6 +168,11 @@ int run_serve(const std::vector<std::string>& config_files) {
     server.listen(listener_options("api", settings.api), api::make_api_handler(service.store()));
   } catch (const std::exception& error) {
     spdlog::error("cannot listen: {}", error.what());
+    return 1;
+  }
+  auto token_service = oauth2::start(server, settings);
+  if (!token_service) {
+    spdlog::error("token service: cannot start: {}", token_service.error());
     return 1;
   }
   server.start();

@@ -1920,6 +1920,159 @@ constexpr const char* kPieces[] = {
       "description": "Config format version, such as v0.40.0.",
       "pattern": "^v(0|[1-9][0-9]*)\\.(0|[1-9][0-9]*)\\.(0|[1-9][0-9]*)(-[0-9A-Za-z.-]+)?(\\+[0-9A-Za-z.-]+)?$",
       "x-expected": "a semantic version such as v0.40.0"
+    },
+    "oauth2": {
+      "type": "object",
+      "description": "gatehouse key: the built-in OAuth2 token service (client credentials grant), compatible with Ory Hydra's machine-to-machine HTTP interface. Not an Oathkeeper key.",
+      "additionalProperties": false,
+      "properties": {
+        "enabled": {
+          "type": "boolean",
+          "description": "gatehouse key: runs the token service's public and admin listeners.",
+          "default": false
+        },
+        "issuer": {
+          "type": "string",
+          "format": "uri",
+          "description": "gatehouse key: issuer URL, written to the iss claim and used as the base of the discovery URLs (Hydra's urls.self.issuer). Required when the token service is enabled."
+        },
+        "dsn": {
+          "type": "string",
+          "description": "gatehouse key: token storage. \"memory\" (SQLite in memory, lost on exit), sqlite:///path/to/file.db, or a PostgreSQL URL postgres://user:password@host:port/database.",
+          "default": "memory",
+          "pattern": "^(memory|sqlite://.+|postgres(ql)?://.+)$",
+          "x-expected": "memory, sqlite:///path/to/file.db or postgres://user:password@host:port/database"
+        },
+        "serve": {
+          "type": "object",
+          "description": "gatehouse key: listeners of the token service.",
+          "additionalProperties": false,
+          "properties": {
+            "public": {
+              "type": "object",
+              "description": "gatehouse key: the token service's public listener.",
+              "additionalProperties": false,
+              "properties": {
+                "host": {
+                  "type": "string",
+                  "description": "Interface to listen on; empty means all.",
+                  "default": ""
+                },
+                "port": {
+                  "$ref": "#/definitions/port",
+                  "default": 4444
+                },
+                "timeout": {
+                  "$ref": "#/definitions/serverTimeout"
+                }
+              }
+            },
+            "admin": {
+              "type": "object",
+              "description": "gatehouse key: the token service's admin listener.",
+              "additionalProperties": false,
+              "properties": {
+                "host": {
+                  "type": "string",
+                  "description": "Interface to listen on; empty means all.",
+                  "default": ""
+                },
+                "port": {
+                  "$ref": "#/definitions/port",
+                  "default": 4445
+                },
+                "timeout": {
+                  "$ref": "#/definitions/serverTimeout"
+                }
+              }
+            }
+          }
+        },
+        "strategies": {
+          "type": "object",
+          "description": "gatehouse key: token and scope strategies.",
+          "additionalProperties": false,
+          "properties": {
+            "access_token": {
+              "type": "string",
+              "enum": [
+                "opaque",
+                "jwt"
+              ],
+              "default": "opaque",
+              "description": "gatehouse key: access token format; a client's access_token_strategy overrides it."
+            },
+            "scope": {
+              "type": "string",
+              "enum": [
+                "exact",
+                "wildcard"
+              ],
+              "default": "wildcard",
+              "description": "gatehouse key: how a requested scope is matched against a client's scopes. wildcard lets a * segment of a dot-separated scope match any segment."
+            }
+          }
+        },
+        "ttl": {
+          "type": "object",
+          "description": "gatehouse key: token lifetimes.",
+          "additionalProperties": false,
+          "properties": {
+            "access_token": {
+              "$ref": "#/definitions/duration",
+              "default": "1h",
+              "description": "gatehouse key: lifetime of an access token."
+            }
+          }
+        },
+        "secrets": {
+          "type": "object",
+          "description": "gatehouse key: secrets of the token service.",
+          "additionalProperties": false,
+          "properties": {
+            "system": {
+              "type": "array",
+              "description": "gatehouse key: system secrets, at least 32 bytes each. The first one signs opaque tokens and encrypts stored signing keys; the others are still accepted, so a secret can be rotated. Required unless dsn is memory.",
+              "items": {
+                "type": "string",
+                "minLength": 32,
+                "x-expected": "a secret of at least 32 bytes"
+              }
+            }
+          }
+        },
+        "jwt": {
+          "type": "object",
+          "description": "gatehouse key: JWT access tokens.",
+          "additionalProperties": false,
+          "properties": {
+            "typ": {
+              "type": "string",
+              "enum": [
+                "JWT",
+                "at+jwt"
+              ],
+              "default": "JWT",
+              "description": "gatehouse key: typ header of JWT access tokens; JWT as Hydra writes it, or at+jwt as RFC 9068 requires."
+            },
+            "algorithm": {
+              "type": "string",
+              "enum": [
+                "RS256",
+                "ES256",
+                "EdDSA"
+              ],
+              "default": "RS256",
+              "description": "gatehouse key: algorithm of newly generated signing keys."
+            }
+          }
+        },
+        "purge_interval": {
+          "$ref": "#/definitions/duration",
+          "default": "1m",
+          "description": "gatehouse key: time between two removals of expired tokens, used assertion ids and retired keys from storage."
+        }
+      }
     }
   }
 }
