@@ -464,6 +464,11 @@ constexpr const char* kPieces[] = {
           "$ref": "#/definitions/duration",
           "description": "Time a fetched key set is reused.",
           "default": "30s"
+        },
+        "leeway": {
+          "$ref": "#/definitions/duration",
+          "description": "Clock skew allowed when checking exp, nbf and iat (a gatehouse extension; Oathkeeper allows none).",
+          "default": "0s"
         }
       },
       "required": [
@@ -528,13 +533,13 @@ constexpr const char* kPieces[] = {
         },
         "pre_authorization": {
           "type": "object",
-          "description": "Protects the introspection endpoint with a client credentials token.",
+    )gh_schema",
+    R"gh_schema(      "description": "Protects the introspection endpoint with a client credentials token.",
           "additionalProperties": false,
           "properties": {
             "enabled": {
               "type": "boolean",
-          )gh_schema",
-    R"gh_schema(    "description": "Gets a client credentials token for the introspection call.",
+              "description": "Gets a client credentials token for the introspection call.",
               "default": false
             },
             "client_id": {
@@ -1073,7 +1078,8 @@ constexpr const char* kPieces[] = {
           "description": "Pattern syntax of rule URLs and methods.",
           "enum": [
             "regexp",
-            "glob"
+            "g)gh_schema",
+    R"gh_schema(lob"
           ],
           "default": "regexp"
         }
@@ -1084,8 +1090,7 @@ constexpr const char* kPieces[] = {
       "description": "Authenticators.",
       "additionalProperties": false,
       "properties": {
-        )gh_schema",
-    R"gh_schema("anonymous": {
+        "anonymous": {
           "type": "object",
           "description": "Gives requests without credentials a fixed subject.",
           "additionalProperties": false,
@@ -1649,7 +1654,8 @@ constexpr const char* kPieces[] = {
                 },
                 "required": [
                   "enabled"
-                ]
+           )gh_schema",
+    R"gh_schema(     ]
               },
               "then": {
                 "x-reason": "the handler is enabled",
@@ -1657,8 +1663,7 @@ constexpr const char* kPieces[] = {
                   "config"
                 ],
                 "properties": {
-                  )gh_schema",
-    R"gh_schema("config": {
+                  "config": {
                     "$ref": "#/definitions/errJson"
                   }
                 }

@@ -1,5 +1,6 @@
 #include "pipeline/registry.h"
 
+#include "pipeline/authn/jwt.h"
 #include "pipeline/authn/simple.h"
 #include "pipeline/authz/simple.h"
 #include "pipeline/errors/handlers.h"
@@ -14,6 +15,7 @@ const Registry& Registry::builtin() {
     r.authenticators["noop"] = authn::make_noop;
     r.authenticators["anonymous"] = authn::make_anonymous;
     r.authenticators["unauthorized"] = authn::make_unauthorized;
+    r.authenticators["jwt"] = authn::make_jwt;
     r.authorizers["allow"] = authz::make_allow;
     r.authorizers["deny"] = authz::make_deny;
     r.mutators["noop"] = mutate::make_noop;
