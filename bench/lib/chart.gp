@@ -1,9 +1,9 @@
 # Draws the requests/s ratio of every contestant to its group's reference as bars.
 #   gnuplot -e "datafile='chart.dat'; outfile='benchmarks.png'" chart.gp
 # chart.dat lines: x position, ratio, "label", colour index (from bench/lib/report.py).
-set terminal pngcairo size 1200,700 font "sans,10"
+set terminal pngcairo size 1200,700 font "sans,10" noenhanced
 set output outfile
-set title "Requests per second relative to each group's reference (1.0 = reference)"
+set title "Requests per second relative to each group's reference (1.0 = reference)\nblue: gatehouse, green: nginx, orange: HAProxy, purple: Apache httpd"
 set ylabel "requests/s ÷ reference"
 set style fill solid 0.8 border -1
 set boxwidth 0.8

@@ -143,19 +143,22 @@ def target_lines(rows):
         ratio_target("JWT, new token per request, vs HAProxy jwt_verify", jwt_new, haproxy_new, 1.0),
         ratio_target("cached introspection vs Apache mod_oauth2", introspection, apache_introspection, 2.0),
     ]
-    gatehouse_rows = [
-        row for row in rows
-        if row["contestant"].startswith("gatehouse") and row["status"] in ("ok", "errors")
-    ]
-    if gatehouse_rows:
-        largest = max(gatehouse_rows, key=lambda row: row["idle_rss_mib"])
-        verdict = "met" if largest["idle_rss_mib"] < 15 else "missed"
-        lines.append(
-            f"- gatehouse resident memory after start < 15 MiB: **{verdict}**, at most "
-            f"{largest['idle_rss_mib']:.1f} MiB (\"{largest['contestant']}\", scenario {largest['scenario']})"
-        )
-    else:
+    # The target is for the plain proxy with one rule; the other gatehouse rows follow for
+    # comparison, because caches and rule sets add to it.
+    others = ", ".join(
+        f"\"{row['contestant']}\" {row['idle_rss_mib']:.1f} MiB"
+        for row in rows
+        if row["contestant"].startswith("gatehouse") and row is not anonymous and row["status"] in ("ok", "errors")
+    )
+    if anonymous is None:
         lines.append("- gatehouse resident memory after start < 15 MiB: not measured in this run")
+    else:
+        verdict = "met" if anonymous["idle_rss_mib"] < 15 else "missed"
+        lines.append(
+            f"- gatehouse resident memory after start < 15 MiB: **{verdict}**, "
+            f"{anonymous['idle_rss_mib']:.1f} MiB with one anonymous rule"
+            + (f" (other runs: {others})" if others else "")
+        )
     return lines
 
 
@@ -268,7 +271,7 @@ def write_chart_data(rows, path):
         previous = group
         position += 1
         colour = next((index for prefix, index in colours.items() if row["contestant"].startswith(prefix)), 5)
-        label = f"S{group}: {row['contestant']}".replace('"', "'")
+        label = f"S{row['scenario']}: {row['contestant']}".replace('"', "'")
         lines.append(f'{position} {row["rps_ratio"]:.4f} "{label}" {colour}')
     path.write_text("\n".join(lines) + "\n")
 
