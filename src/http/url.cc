@@ -32,6 +32,7 @@ std::optional<std::string> percent_decode(std::string_view text) {
   out.reserve(text.size());
   for (size_t i = 0; i < text.size(); ++i) {
     char c = text[i];
+    if (c == '\0') return std::nullopt;
     if (c != '%') {
       out += c;
       continue;

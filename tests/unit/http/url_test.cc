@@ -16,7 +16,10 @@ TEST(PercentDecode, RejectsMalformedEscapes) {
   EXPECT_FALSE(percent_decode("%").has_value());
 }
 
-TEST(PercentDecode, RejectsEncodedNul) { EXPECT_FALSE(percent_decode("/a%00b").has_value()); }
+TEST(PercentDecode, RejectsNul) {
+  EXPECT_FALSE(percent_decode("/a%00b").has_value());
+  EXPECT_FALSE(percent_decode(std::string_view("/a\0b", 4)).has_value());
+}
 
 struct NormalizeCase {
   const char* input;
