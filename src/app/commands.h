@@ -12,4 +12,24 @@ int run_version();
 int run_health(const std::string& endpoint, const std::string& check);
 int run_credentials_generate(const std::string& algorithm, const std::string& kid, int bits);
 
+// Fields of `gatehouse clients create`.
+struct ClientOptions {
+  std::string id;      // empty: the server generates one
+  std::string name;
+  std::string secret;  // empty: the server generates one
+  std::vector<std::string> grant_types{"client_credentials"};
+  std::vector<std::string> scopes;
+  std::vector<std::string> audience;
+  std::string token_endpoint_auth_method = "client_secret_basic";
+  std::string access_token_strategy;  // empty: the server's default
+  std::string jwks;                   // JSON text, for private_key_jwt
+};
+
+int run_clients_create(const std::string& endpoint, const ClientOptions& options);
+int run_clients_list(const std::string& endpoint);
+int run_clients_get(const std::string& endpoint, const std::string& id);
+int run_clients_delete(const std::string& endpoint, const std::string& id);
+int run_keys_rotate(const std::string& endpoint, const std::string& algorithm);
+int run_migrate_sql(const std::vector<std::string>& config_files, const std::string& dsn);
+
 }  // namespace gh::app

@@ -95,7 +95,7 @@ Response body_too_large(std::size_t limit) {
 
 Response unreadable_body() { return error_response(invalid_request("The request body could not be read.")); }
 
-// Reads a form-encoded POST body. On failure, `error` holds the response to send.
+// Reads a form-encoded POST body. On failure, `error` contains the response to send.
 asio::awaitable<std::optional<Form>> read_form(http::Exchange& exchange, Response& error) {
   RequestMessage& message = exchange.parser.get();
   std::string body;
@@ -134,18 +134,22 @@ class PublicHandler final : public http::RequestHandler {
       co_return co_await form_endpoint(exchange, path == "/oauth2/token", target.query);
     }
 
-    Response response;
+    // GCC 12 miscompiles co_await inside a conditional expression, so each branch is a
+    // plain statement.
+    Response response = resource_not_found();
     TokenService& service = *service_;
-    if (path == "/.well-known/jwks.json") {
-      response = read ? co_await run_blocking(*pool_, [&service] { return service.jwks(); }) : method_not_allowed("GET, HEAD");
-    } else if (path == "/.well-known/openid-configuration" || path == "/.well-known/oauth-authorization-server") {
-      response = read ? service.discovery() : method_not_allowed("GET, HEAD");
-    } else if (path == "/health/alive") {
-      response = read ? json_response(200, boost::json::object{{"status", "ok"}}) : method_not_allowed("GET, HEAD");
+    bool known = path == "/.well-known/jwks.json" || path == "/.well-known/openid-configuration" ||
+                 path == "/.well-known/oauth-authorization-server" || path == "/health/alive" || path == "/health/ready";
+    if (known && !read) {
+      response = method_not_allowed("GET, HEAD");
+    } else if (path == "/.well-known/jwks.json") {
+      response = co_await run_blocking(*pool_, [&service] { return service.jwks(); });
     } else if (path == "/health/ready") {
-      response = read ? co_await run_blocking(*pool_, [&service] { return service.ready(); }) : method_not_allowed("GET, HEAD");
-    } else {
-      response = resource_not_found();
+      response = co_await run_blocking(*pool_, [&service] { return service.ready(); });
+    } else if (path == "/health/alive") {
+      response = json_response(200, boost::json::object{{"status", "ok"}});
+    } else if (known) {
+      response = service.discovery();
     }
     co_return co_await send(exchange, response);
   }

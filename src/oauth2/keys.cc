@@ -1,7 +1,5 @@
 #include "oauth2/keys.h"
 
-#include <ctime>
-
 #include <boost/json.hpp>
 #include <spdlog/spdlog.h>
 
@@ -10,8 +8,6 @@
 
 namespace gh::oauth2 {
 namespace {
-
-int64_t unix_now() { return static_cast<int64_t>(std::time(nullptr)); }
 
 std::optional<std::string> unseal(const std::vector<std::string>& secrets, std::string_view sealed) {
   for (const std::string& secret : secrets) {
@@ -23,8 +19,8 @@ std::optional<std::string> unseal(const std::vector<std::string>& secrets, std::
 }  // namespace
 
 KeyManager::KeyManager(Storage& storage, std::vector<std::string> secrets, jose::Algorithm algorithm,
-                       std::chrono::seconds token_ttl)
-    : storage_(storage), secrets_(std::move(secrets)), algorithm_(algorithm), token_ttl_(token_ttl) {}
+                       std::chrono::seconds token_ttl, std::function<int64_t()> clock)
+    : storage_(storage), secrets_(std::move(secrets)), algorithm_(algorithm), token_ttl_(token_ttl), clock_(std::move(clock)) {}
 
 gh::Expected<std::shared_ptr<const KeyRing>, std::string> KeyManager::keys(bool force) {
   {
@@ -48,7 +44,7 @@ gh::Expected<std::shared_ptr<const KeyRing>, std::string> KeyManager::keys(bool 
 }
 
 gh::Expected<std::shared_ptr<const KeyRing>, std::string> KeyManager::load() {
-  auto stored = storage_.list_keys(unix_now());
+  auto stored = storage_.list_keys(clock_());
   if (!stored) return gh::Unexpected("cannot read signing keys: " + stored.error().message);
 
   auto ring = std::make_shared<KeyRing>();
@@ -86,7 +82,7 @@ gh::Expected<std::string, std::string> KeyManager::insert_new_key(jose::Algorith
   key.kid = std::string(generated->at("kid").as_string());
   key.algorithm = std::string(jose::algorithm_name(alg));
   key.sealed_private_jwk = seal(secrets_.front(), boost::json::serialize(*generated));
-  key.created_at = unix_now();
+  key.created_at = clock_();
   auto inserted = storage_.insert_key(key);
   if (!inserted) {
     if (inserted.error().code == StorageError::Code::conflict) {
@@ -101,7 +97,7 @@ gh::Expected<boost::json::object, std::string> KeyManager::rotate(std::optional<
                                                                   std::optional<std::string> kid) {
   auto inserted = insert_new_key(alg.value_or(algorithm_), std::move(kid));
   if (!inserted) return gh::Unexpected(inserted.error());
-  auto retired = storage_.retire_keys_except(*inserted, unix_now() + token_ttl_.count());
+  auto retired = storage_.retire_keys_except(*inserted, clock_() + token_ttl_.count());
   if (!retired) return gh::Unexpected("cannot retire the previous signing keys: " + retired.error().message);
 
   auto ring = keys(true);

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -36,8 +37,9 @@ class KeyManager {
   // made through another replica is picked up within this time.
   static constexpr std::chrono::seconds kRefreshInterval{10};
 
+  // `clock` returns the current unix time in seconds.
   KeyManager(Storage& storage, std::vector<std::string> secrets, jose::Algorithm algorithm,
-             std::chrono::seconds token_ttl);
+             std::chrono::seconds token_ttl, std::function<int64_t()> clock);
 
   // The current keys, read from storage when the cache is older than kRefreshInterval or
   // `force` is set. A signing key is generated when none exists. Blocking.
@@ -56,6 +58,7 @@ class KeyManager {
   std::vector<std::string> secrets_;
   jose::Algorithm algorithm_;
   std::chrono::seconds token_ttl_;
+  std::function<int64_t()> clock_;
   std::mutex mutex_;  // guards ring_
   std::shared_ptr<const KeyRing> ring_;
 };

@@ -49,7 +49,7 @@ TokenService::TokenService(Settings settings, std::unique_ptr<Storage> storage, 
       storage_(std::move(storage)),
       clock_(clock ? std::move(clock) : Clock([] { return static_cast<int64_t>(std::time(nullptr)); })),
       system_secrets_(system_secrets_of(settings_)),
-      keys_(*storage_, system_secrets_, settings_.jwt_algorithm, settings_.access_token_ttl) {}
+      keys_(*storage_, system_secrets_, settings_.jwt_algorithm, settings_.access_token_ttl, clock_) {}
 
 gh::Expected<void, std::string> TokenService::prepare() {
   if (settings_.dsn == "memory") {
@@ -220,7 +220,7 @@ Response TokenService::revoke(const Form& form, const std::optional<std::string>
 
   Response ok;
   ok.headers = {{"Cache-Control", "no-store"}, {"Pragma", "no-cache"}};
-  // RFC 7009 §2.2: an unknown token, or one of another client, is answered like a success,
+  // RFC 7009 §2.2: an unknown token, or one of another client, gets the same 200 as a success,
   // so a client cannot probe which tokens exist.
   std::optional<TokenRecord> record = find_token(token, false);
   if (!record || record->client_id != client->client_id) return ok;

@@ -313,11 +313,11 @@ StorageResult<void> SqlStorage::retire_keys_except(const std::string& kid, int64
 }
 
 StorageResult<int64_t> SqlStorage::purge(int64_t now) {
-  auto tokens = query("DELETE FROM gatehouse_oauth2_access_tokens WHERE expires_at < $1", {now});
+  auto tokens = query("DELETE FROM gatehouse_oauth2_access_tokens WHERE expires_at <= $1", {now});
   if (!tokens) return fail<int64_t>(tokens.error());
-  auto jti = query("DELETE FROM gatehouse_oauth2_jti WHERE expires_at < $1", {now});
+  auto jti = query("DELETE FROM gatehouse_oauth2_jti WHERE expires_at <= $1", {now});
   if (!jti) return fail<int64_t>(jti.error());
-  auto keys = query("DELETE FROM gatehouse_oauth2_keys WHERE retire_at IS NOT NULL AND retire_at < $1", {now});
+  auto keys = query("DELETE FROM gatehouse_oauth2_keys WHERE retire_at IS NOT NULL AND retire_at <= $1", {now});
   if (!keys) return fail<int64_t>(keys.error());
   return tokens->affected;
 }

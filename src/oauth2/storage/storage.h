@@ -71,7 +71,7 @@ class Storage {
   virtual StorageResult<int> migrate() = 0;
   // The applied schema version; 0 when no migration ran.
   virtual StorageResult<int> schema_version() = 0;
-  // Checks that the database answers, for /health/ready.
+  // Checks that the database responds, for /health/ready.
   virtual StorageResult<void> ping() = 0;
 
   virtual StorageResult<void> create_client(const Client& client) = 0;  // conflict when the id exists
@@ -97,7 +97,8 @@ class Storage {
   // Sets retire_at on every key that signs (retire_at unset) except `kid`.
   virtual StorageResult<void> retire_keys_except(const std::string& kid, int64_t retire_at) = 0;
 
-  // Deletes tokens and jti records expired before `now` and keys retired before `now`.
+  // Deletes tokens and jti records whose expiry is at or before `now`, and keys whose
+  // retire time is at or before `now` (a token is invalid from its `exp` second on).
   // Returns the number of deleted tokens.
   virtual StorageResult<int64_t> purge(int64_t now) = 0;
 };
