@@ -10,6 +10,9 @@ int run_serve(const std::vector<std::string>& config_files);
 int run_config_validate(const std::vector<std::string>& config_files);
 int run_version();
 int run_health(const std::string& endpoint, const std::string& check);
+// Exit codes: 0 allowed, 3 denied, 1 invalid config, 2 invalid arguments.
+int run_rules_test(const std::vector<std::string>& config_files, const std::string& method, const std::string& url,
+                   const std::vector<std::string>& headers);
 int run_credentials_generate(const std::string& algorithm, const std::string& kid, int bits);
 
 // Fields of `gatehouse clients create`.

@@ -2,12 +2,12 @@
 
 #include <fmt/format.h>
 
-#include "pipeline/snapshot.h"
 #include "rules/repository.h"
 
 namespace gh::app {
 
-std::vector<std::string> check_config_and_rules(const std::vector<std::string>& config_files) {
+Expected<std::shared_ptr<const pipeline::Snapshot>, std::vector<std::string>> load_snapshot(
+    const std::vector<std::string>& config_files) {
   std::vector<std::string> problems;
   config::Settings settings;
   try {
@@ -16,7 +16,7 @@ std::vector<std::string> check_config_and_rules(const std::vector<std::string>& 
     for (const config::Problem& problem : error.problems()) {
       problems.push_back(fmt::format("{}: {}", problem.path, problem.message));
     }
-    return problems;
+    return Unexpected{std::move(problems)};
   }
 
   std::vector<rules::Rule> all_rules;
@@ -28,8 +28,17 @@ std::vector<std::string> check_config_and_rules(const std::vector<std::string>& 
     }
     for (rules::Rule& rule : *loaded) all_rules.push_back(std::move(rule));
   }
-  for (std::string& problem : pipeline::validate_rules(settings, all_rules)) problems.push_back(std::move(problem));
-  return problems;
+
+  auto snapshot = pipeline::build_snapshot(std::move(settings), std::move(all_rules));
+  if (!snapshot) problems.insert(problems.end(), snapshot.error().begin(), snapshot.error().end());
+  if (!problems.empty()) return Unexpected{std::move(problems)};
+  return *snapshot;
+}
+
+std::vector<std::string> check_config_and_rules(const std::vector<std::string>& config_files) {
+  auto snapshot = load_snapshot(config_files);
+  if (snapshot) return {};
+  return snapshot.error();
 }
 
 }  // namespace gh::app

@@ -104,6 +104,7 @@ int main(int argc, char** argv) {
   if (validate->parsed()) return gh::app::run_config_validate(validate_files);
   if (version->parsed()) return gh::app::run_version();
   if (health->parsed()) return gh::app::run_health(endpoint, check);
+  if (rules_test->parsed()) return gh::app::run_rules_test(rules_files, rules_method, rules_url, rules_headers);
   if (generate->parsed()) return gh::app::run_credentials_generate(algorithm, kid, bits);
   if (clients_create->parsed()) return gh::app::run_clients_create(admin_endpoint, client_options);
   if (clients_list->parsed()) return gh::app::run_clients_list(admin_endpoint);
