@@ -1,6 +1,12 @@
 // The token service's endpoint logic, apart from HTTP: each method takes parsed request
 // parts and returns the complete response. Every method may block (storage, PBKDF2, key
 // generation), so the HTTP handlers call them on the blocking-call pool.
+//
+// Paths, parameters, JSON fields and error bodies follow Ory Hydra's client_credentials
+// interface. Where Hydra departs from RFC 6749, this code follows the RFC instead:
+// an unknown grant_type gets `unsupported_grant_type` (Hydra: `invalid_request`), and a 401
+// after Basic authentication carries `WWW-Authenticate: Basic` (Hydra sends none). The admin
+// key routes return public keys only, where Hydra also returns the private parts.
 #pragma once
 
 #include <atomic>
