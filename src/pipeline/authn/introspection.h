@@ -1,0 +1,65 @@
+// oauth2_introspection: checks opaque tokens with an RFC 7662 introspection endpoint.
+//
+// Design: the token is sent as `token=<value>` in a form POST. The answer is parsed into an
+// IntrospectionResult, and two groups of checks run on it. Token checks (token_use, active,
+// exp) decide whether the token may be used at all. Only answers that pass them are cached.
+// Rule checks (audience, issuer, scope) depend on the rule, so they run again on every
+// cache hit, which lets rules with different requirements share one cache entry.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <boost/json.hpp>
+
+#include "common/expected.h"
+#include "pipeline/handler.h"
+#include "pipeline/scope.h"
+
+namespace gh::pipeline::authn {
+
+// The fields of an introspection answer that gatehouse reads, with their types checked.
+struct IntrospectionResult {
+  boost::json::object document;  // the whole answer, for subject_from and extra_from
+  bool active = false;
+  std::optional<double> exp;     // seconds since the epoch
+  std::vector<std::string> aud;  // a string `aud` becomes one element
+  std::string iss;
+  std::string scope;             // space-separated
+  std::string sub;
+  std::string token_use;
+  std::string username;
+  std::string client_id;
+  boost::json::object ext;
+};
+
+// Parses an introspection answer. A body that is not a JSON object, lacks a boolean
+// `active`, or has a known field of the wrong type is rejected with 401: gatehouse cannot
+// tell whether such a token is valid, so it is not.
+Expected<IntrospectionResult, Error> parse_introspection(std::string_view body);
+
+// Token checks: `token_use` other than access_token (403), inactive (401), and `exp` at
+// or before `now` (401).
+Expected<void, Error> check_token(const IntrospectionResult& result, std::chrono::system_clock::time_point now);
+
+struct RuleRequirements {
+  ScopeStrategy scope_strategy = ScopeStrategy::none;  // none: the issuer checks scopes
+  std::vector<std::string> required_scope;
+  std::vector<std::string> target_audience;  // every one must be in `aud`
+  std::vector<std::string> trusted_issuers;  // `iss` must be one, when not empty
+};
+
+// Rule checks, each failing with 403: audience, issuer, then scope.
+Expected<void, Error> check_requirements(const IntrospectionResult& result, const RuleRequirements& requirements);
+
+// Oathkeeper's extra data: `ext` (or {}) plus username, client_id and scope, and `aud`
+// when it is not empty.
+boost::json::object default_extra(const IntrospectionResult& result);
+
+Expected<std::shared_ptr<const Authenticator>, std::string> make_introspection(const boost::json::object& config);
+
+}  // namespace gh::pipeline::authn
