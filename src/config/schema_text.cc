@@ -403,6 +403,24 @@ constexpr const char* kPieces[] = {
           "type": "string",
           "description": "gjson path of the extra data in the session store's response.",
           "default": "extra"
+        },
+        "introspection": {
+          "type": "object",
+          "description": "gatehouse extension: sends the token the RFC 7662 way, as a form field in a POST body, and accepts only answers with \"active\": true, so check_session_url can be an introspection endpoint.",
+          "additionalProperties": false,
+          "properties": {
+            "enabled": {
+              "type": "boolean",
+              "description": "Turns on the RFC 7662 mode.",
+              "default": false
+            },
+            "token_parameter": {
+              "type": "string",
+              "minLength": 1,
+              "description": "Name of the form field that carries the token.",
+              "default": "token"
+            }
+          }
         }
       },
       "required": [
@@ -504,7 +522,8 @@ constexpr const char* kPieces[] = {
             },
             "ttl": {
               "$ref": "#/definitions/duration",
-              "description": "Longest time a token is reused."
+              "description": "Longest )gh_schema",
+    R"gh_schema(time a token is reused."
             },
             "max_tokens": {
               "type": "integer",
@@ -533,8 +552,7 @@ constexpr const char* kPieces[] = {
         },
         "pre_authorization": {
           "type": "object",
-    )gh_schema",
-    R"gh_schema(      "description": "Protects the introspection endpoint with a client credentials token.",
+          "description": "Protects the introspection endpoint with a client credentials token.",
           "additionalProperties": false,
           "properties": {
             "enabled": {
@@ -623,6 +641,10 @@ constexpr const char* kPieces[] = {
             "type": "string"
           }
         },
+        "token_type_hint": {
+          "type": "string",
+          "description": "gatehouse extension: value of the RFC 7662 token_type_hint form field sent with each token, such as access_token; empty sends none."
+        },
         "token_from": {
           "$ref": "#/definitions/tokenFrom",
           "description": "gatehouse extension: where the token is read from (header, query_parameter or cookie)."
@@ -654,7 +676,7 @@ constexpr const char* kPieces[] = {
               "type": "integer",
               "minimum": 0,
               "default": 100000000,
-              "description": "Maximum number of cached results."
+              "description": "Maximum size of the cache in bytes (a gatehouse deviation: Oathkeeper counts entries). Each entry is charged its response body, its key and a fixed overhead."
             }
           }
         }
@@ -1043,7 +1065,8 @@ constexpr const char* kPieces[] = {
             },
             "metric_name_prefix": {
               "type": "string",
-              "description": "Prefix of every metric name.",
+              "descripti)gh_schema",
+    R"gh_schema(on": "Prefix of every metric name.",
               "default": "ory_oathkeeper_"
             },
             "hide_request_paths": {
@@ -1078,8 +1101,7 @@ constexpr const char* kPieces[] = {
           "description": "Pattern syntax of rule URLs and methods.",
           "enum": [
             "regexp",
-            "g)gh_schema",
-    R"gh_schema(lob"
+            "glob"
           ],
           "default": "regexp"
         }
@@ -1619,7 +1641,8 @@ constexpr const char* kPieces[] = {
         "fallback": {
           "type": "array",
           "description": "Error handlers tried in order when a rule names none that applies.",
-          "items": {
+          "items)gh_schema",
+    R"gh_schema(": {
             "type": "string"
           },
           "default": [
@@ -1654,8 +1677,7 @@ constexpr const char* kPieces[] = {
                 },
                 "required": [
                   "enabled"
-           )gh_schema",
-    R"gh_schema(     ]
+                ]
               },
               "then": {
                 "x-reason": "the handler is enabled",

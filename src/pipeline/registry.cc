@@ -1,6 +1,9 @@
 #include "pipeline/registry.h"
 
+#include "pipeline/authn/client_credentials.h"
+#include "pipeline/authn/introspection.h"
 #include "pipeline/authn/jwt.h"
+#include "pipeline/authn/session_store.h"
 #include "pipeline/authn/simple.h"
 #include "pipeline/authz/simple.h"
 #include "pipeline/errors/handlers.h"
@@ -16,6 +19,10 @@ const Registry& Registry::builtin() {
     r.authenticators["anonymous"] = authn::make_anonymous;
     r.authenticators["unauthorized"] = authn::make_unauthorized;
     r.authenticators["jwt"] = authn::make_jwt;
+    r.authenticators["cookie_session"] = authn::make_cookie_session;
+    r.authenticators["bearer_token"] = authn::make_bearer_token;
+    r.authenticators["oauth2_introspection"] = authn::make_introspection;
+    r.authenticators["oauth2_client_credentials"] = authn::make_client_credentials;
     r.authorizers["allow"] = authz::make_allow;
     r.authorizers["deny"] = authz::make_deny;
     r.mutators["noop"] = mutate::make_noop;
