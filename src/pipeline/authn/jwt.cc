@@ -39,10 +39,8 @@ struct SharedVerification {
   std::shared_ptr<jose::KeySource> keys;
   TokenCache tokens;
 
-  SharedVerification(std::shared_ptr<jose::KeySource> source, cache::Clock clock)
-      : keys(std::move(source)),
-        tokens({.max_entries = kVerifiedTokenCacheEntries, .max_bytes = kVerifiedTokenCacheBytes},
-               std::move(clock)) {}
+  SharedVerification(std::shared_ptr<jose::KeySource> source, cache::Limits limits, cache::Clock clock)
+      : keys(std::move(source)), tokens(limits, std::move(clock)) {}
 };
 
 enum class TokenLocation { authorization_bearer, header, query_parameter, cookie };
@@ -198,8 +196,11 @@ class JwtAuthenticator final : public Authenticator {
 
     jose::KeySets sets = co_await shared_->keys->key_sets(false);
     auto decoded = verify_against(token, sets, settings_.allowed_algorithms);
-    if (!decoded && depends_on_keys(decoded.error().code) && decoded.error().code != jose::VerifyErrorCode::bad_signature) {
-      // The key may be new: refresh the sets (rate-limited per URL) and try once more.
+    const bool key_missing = !decoded && depends_on_keys(decoded.error().code) &&
+                             decoded.error().code != jose::VerifyErrorCode::bad_signature;
+    if (key_missing && !sets.sets.empty()) {
+      // The key may be new: refresh the sets (rate-limited per URL) and try once more. With
+      // no set at all, the first call already waited for the fetch in progress.
       sets = co_await shared_->keys->key_sets(true);
       decoded = verify_against(token, sets, settings_.allowed_algorithms);
     }
@@ -371,7 +372,9 @@ Expected<std::shared_ptr<SharedVerification>, std::string> make_shared_verificat
   auto source = jose::KeySource::create(std::move(options));
   if (!source) return Unexpected{source.error()};
   cache::Clock cache_clock = dependencies.steady_clock ? dependencies.steady_clock : cache::Clock(cache::steady_now);
-  return std::make_shared<SharedVerification>(std::move(*source), std::move(cache_clock));
+  cache::Limits limits = dependencies.token_cache.value_or(
+      cache::Limits{.max_entries = kVerifiedTokenCacheEntries, .max_bytes = kVerifiedTokenCacheBytes});
+  return std::make_shared<SharedVerification>(std::move(*source), limits, std::move(cache_clock));
 }
 
 // Returns the shared verification state for the key set settings of `config`, reusing the

@@ -28,8 +28,8 @@
 
 namespace gh::pipeline::authn {
 
-// Verified tokens kept per key-set source, so a repeated token skips the signature check.
-// 10,000 entries of a few KiB of claims each stay within the byte bound.
+// Bounds of the verified-token cache of one key-set source. The entry bound is reached
+// first for claim sets under about 3 KiB (an estimate of typical access tokens).
 inline constexpr std::size_t kVerifiedTokenCacheEntries = 10000;
 inline constexpr std::size_t kVerifiedTokenCacheBytes = 32 * 1024 * 1024;
 
@@ -37,6 +37,9 @@ struct JwtDependencies {
   jose::DocumentFetcher fetcher;  // http(s) key sets; the outbound HTTP client when empty
   std::function<std::chrono::system_clock::time_point()> now;  // for exp, nbf and iat
   jose::SteadyClock steady_clock;  // for key set and cache expiry
+  // Limits of the verified-token cache; the defaults above when nullopt. Zero entries
+  // disables it, so every request checks the signature.
+  std::optional<cache::Limits> token_cache;
 };
 
 Expected<std::shared_ptr<const Authenticator>, std::string> make_jwt(const boost::json::object& config);
