@@ -180,6 +180,18 @@ def markdown(rows, machine):
         f"measured per contestant. Load average before and after: "
         f"{machine.get('load_during_run', '?')} / {machine.get('load_after_run', '?')}."
     )
+    try:
+        load_before = float(machine.get("load_during_run", "0").split()[0])
+        cores = int(machine.get("nproc", "0"))
+    except ValueError:
+        load_before, cores = 0.0, 0
+    if cores and load_before > cores:
+        out.append("")
+        out.append(
+            f"⚠ The load average ({load_before:.1f}) exceeded the core count ({cores}) when the run "
+            "started: other programs competed for the cores, so requests/s, latency and their ratios "
+            "can be off by tens of per cent. CPU µs/request is the least affected figure."
+        )
     out.append("")
     out.append("Versions: " + "; ".join(
         f"{name} {machine[name]}" for name in ("gatehouse", "nginx", "haproxy", "apache2",
@@ -257,7 +269,7 @@ def write_csv(rows, path):
 
 
 def write_chart_data(rows, path):
-    """Writes one bar a line: x position, requests/s ratio, label, colour index, group."""
+    """Writes one bar a line: x position, requests/s ratio, label, colour index."""
     lines = []
     position = 0
     previous = None
