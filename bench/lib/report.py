@@ -23,7 +23,7 @@ SCENARIO_TITLES = {
     "5": "5. Rule count",
 }
 UNIT_TO_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
-# A run with more failed responses than this share is marked, because its speed then says
+# A run with more failed responses than this share is marked, because its speed then tells
 # little about the contestant's normal path.
 ERROR_SHARE_LIMIT = 0.01
 
