@@ -101,7 +101,7 @@ std::string pool_key(const asio::any_io_executor& executor, const Target& target
   return fmt::format("{}|{}|{}|{}", context, target.tls ? "https" : "http", target.host, target.port);
 }
 
-// True when the peer closed the idle connection or sent bytes nobody requested.
+// True when the peer closed the idle connection or sent unrequested bytes.
 bool is_stale(Connection& connection) {
   if (connection.buffer.size() > 0) return true;
   char byte = 0;
@@ -162,6 +162,8 @@ asio::awaitable<Expected<std::unique_ptr<Connection>, ClientError>> connect(cons
   if (ec) co_return Unexpected{transport_error(ec, target, "connecting to")};
   stream.socket().set_option(tcp::no_delay(true), ec);
 
+  // NOTE: no automated test covers the https path yet, because the tests cannot add a CA
+  // to the system store that verification uses.
   if (target.tls) {
     SSL* handle = connection->tls->native_handle();
     if (!is_ip_address(target.host) && SSL_set_tlsext_host_name(handle, target.host.c_str()) != 1) {

@@ -36,7 +36,7 @@ SETS: dict[str, KeySet] = {}
 
 
 def key_set(name: str) -> KeySet:
-    """Return key set `name`, creating it empty. The caller holds LOCK."""
+    """Return key set `name`, creating it empty. The caller must hold LOCK."""
     return SETS.setdefault(name, KeySet())
 
 
