@@ -23,7 +23,7 @@ using SteadyClock = std::chrono::steady_clock;
 
 bool worth_retrying(const Expected<http::ClientResponse, http::ClientError>& outcome) {
   if (!outcome) {
-    // A bad URL or an oversized answer fails the same way every time.
+    // A bad URL or an oversized response fails the same way every time.
     return outcome.error().kind == http::ClientErrorKind::unreachable ||
            outcome.error().kind == http::ClientErrorKind::timed_out;
   }

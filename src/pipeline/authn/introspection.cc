@@ -26,7 +26,7 @@ using SystemClock = std::chrono::system_clock;
 
 constexpr std::string_view kEndpoint = "introspection endpoint";
 
-// Cached answers are raw response bodies keyed by URL and token digest.
+// Cached responses are raw response bodies keyed by URL and token digest.
 using ResultCache = cache::TtlCache<std::string>;
 
 // Heap bytes of one cache entry beyond the body and key characters that TtlCache's own
@@ -38,7 +38,7 @@ constexpr std::size_t kEntryHeapOverheadBytes = 128;
 // The smallest plausible entry, which sets the entry cap that goes with a byte limit.
 constexpr std::size_t kSmallestEntryBytes = 256;
 
-// "No expiry" for an answer without `exp` when cache.ttl is unset, as in Oathkeeper.
+// "No expiry" for a response without `exp` when cache.ttl is unset, as in Oathkeeper.
 constexpr std::chrono::hours kNoExpiry{24 * 365};
 
 // Returns the cache shared by every handler whose cache.max_cost is `max_bytes`. Sharing
@@ -168,7 +168,7 @@ class Introspection final : public Authenticator {
     return suffix;
   }
 
-  // Sends the token to the endpoint and returns the body of a 200 answer.
+  // Sends the token to the endpoint and returns the body of a 200 response.
   asio::awaitable<Expected<std::string, Error>> introspect(const Request& request, const std::string& token) const {
     http::ClientRequest call;
     call.method = "POST";

@@ -1,8 +1,8 @@
 // oauth2_introspection: checks opaque tokens with an RFC 7662 introspection endpoint.
 //
-// Design: the token is sent as `token=<value>` in a form POST. The answer is parsed into an
+// Design: the token is sent as `token=<value>` in a form POST. The response is parsed into an
 // IntrospectionResult, and two groups of checks run on it. Token checks (token_use, active,
-// exp) decide whether the token may be used at all. Only answers that pass them are cached.
+// exp) decide whether the token may be used at all. Only responses that pass them are cached.
 // Rule checks (audience, issuer, scope) depend on the rule, so they run again on every
 // cache hit, which lets rules with different requirements share one cache entry.
 #pragma once
@@ -22,9 +22,9 @@
 
 namespace gh::pipeline::authn {
 
-// The fields of an introspection answer that gatehouse reads, with their types checked.
+// The fields of an introspection response that gatehouse reads, with their types checked.
 struct IntrospectionResult {
-  boost::json::object document;  // the whole answer, for subject_from and extra_from
+  boost::json::object document;  // the whole response, for subject_from and extra_from
   bool active = false;
   std::optional<double> exp;     // seconds since the epoch
   std::vector<std::string> aud;  // a string `aud` becomes one element
@@ -37,7 +37,7 @@ struct IntrospectionResult {
   boost::json::object ext;
 };
 
-// Parses an introspection answer. A body that is not a JSON object, lacks a boolean
+// Parses an introspection response. A body that is not a JSON object, lacks a boolean
 // `active`, or has a known field of the wrong type is rejected with 401: gatehouse cannot
 // tell whether such a token is valid, so it is not.
 Expected<IntrospectionResult, Error> parse_introspection(std::string_view body);

@@ -58,7 +58,7 @@ bool has_listed_cookie(const Request& request, const std::vector<std::string>& n
   return false;
 }
 
-// True when `document` is an introspection answer whose token may be used now.
+// True when `document` is an introspection response whose token may be used now.
 Expected<void, Error> check_active(const json::value& document) {
   const json::object* object = document.if_object();
   if (object == nullptr) return Unexpected(unauthorized("the introspection response is not a JSON object"));

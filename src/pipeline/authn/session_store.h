@@ -1,9 +1,9 @@
 // cookie_session and bearer_token: authenticators that forward the request's credentials
-// to a session store and take the subject and extra data from its JSON answer.
+// to a session store and take the subject and extra data from its JSON response.
 //
 // bearer_token also has an RFC 7662 mode (`introspection.enabled`, a gatehouse extension):
 // the token is sent as a form field in a POST body, the way introspection endpoints expect
-// it, and the answer counts only with `"active": true`.
+// it, and the response counts only with `"active": true`.
 #pragma once
 
 #include <memory>
