@@ -175,43 +175,56 @@ class ProxyHandler final : public http::RequestHandler {
   asio::awaitable<bool> forward(http::Exchange& exchange, const pipeline::Upstream& upstream,
                                 const ClientFraming& framing, bool head_request) {
     const http::ListenerOptions& options = exchange.options;
-    http::ConnectError connect_error = http::ConnectError::none;
-    auto connection = co_await http::acquire_upstream(upstream.host, upstream.port, options.read_timeout,
-                                                      connect_error);
-    if (!connection) {
-      spdlog::warn("upstream {}:{} {}", upstream.host, upstream.port,
-                   connect_error == http::ConnectError::timed_out ? "connect timed out" : "unreachable");
-      co_return co_await empty_response(exchange, connect_error == http::ConnectError::timed_out ? 504 : 502);
-    }
     if (framing.expect_continue && !exchange.parser.is_done()) co_await send_continue(exchange);
 
+    // A pooled connection that the upstream closed while it sat idle fails on first use.
+    // A request without a body can be sent again on a fresh connection, once.
+    const bool resendable = exchange.parser.is_done();
+    std::unique_ptr<http::UpstreamConnection> connection;
+    std::optional<bhttp::response_parser<bhttp::buffer_body>> response_parser;
     boost::system::error_code ec;
-    bool read_failed = false;
-    bhttp::request_serializer<bhttp::buffer_body> request_serializer(exchange.parser.get());
-    co_await http::relay_message<true>(exchange.stream, exchange.buffer, exchange.parser, connection->stream,
-                                       request_serializer, options.read_timeout, options.write_timeout, ec,
-                                       read_failed);
-    if (ec) {
-      if (read_failed) co_return false;  // the client went away or timed out mid-body
-      spdlog::warn("upstream {}: sending the request failed: {}", connection->key, ec.message());
-      co_return co_await empty_response(exchange, ec == beast::error::timeout ? 504 : 502);
+    for (int attempt = 0;; ++attempt) {
+      http::ConnectError connect_error = http::ConnectError::none;
+      connection = co_await http::acquire_upstream(upstream.host, upstream.port, options.read_timeout, connect_error);
+      if (!connection) {
+        spdlog::warn("upstream {}:{} {}", upstream.host, upstream.port,
+                     connect_error == http::ConnectError::timed_out ? "connect timed out" : "unreachable");
+        co_return co_await empty_response(exchange, connect_error == http::ConnectError::timed_out ? 504 : 502);
+      }
+      const bool may_retry = resendable && connection->reused && attempt == 0;
+
+      bool read_failed = false;
+      bhttp::request_serializer<bhttp::buffer_body> request_serializer(exchange.parser.get());
+      co_await http::relay_message<true>(exchange.stream, exchange.buffer, exchange.parser, connection->stream,
+                                         request_serializer, options.read_timeout, options.write_timeout, ec,
+                                         read_failed);
+      if (ec && read_failed) co_return false;  // the client went away or timed out mid-body
+      if (ec && may_retry && ec != beast::error::timeout) continue;
+      if (ec) {
+        spdlog::warn("upstream {}: sending the request failed: {}", connection->key, ec.message());
+        co_return co_await empty_response(exchange, ec == beast::error::timeout ? 504 : 502);
+      }
+
+      response_parser.emplace();
+      response_parser->body_limit(boost::none);
+      response_parser->header_limit(64 * 1024);
+      if (head_request) response_parser->skip(true);
+      connection->stream.expires_after(options.write_timeout);
+      co_await bhttp::async_read_header(connection->stream, connection->buffer, *response_parser,
+                                        asio::redirect_error(asio::use_awaitable, ec));
+      bool closed_before_response = ec == bhttp::error::end_of_stream || ec == asio::error::eof ||
+                                    ec == asio::error::connection_reset;
+      if (ec && may_retry && closed_before_response) continue;
+      if (ec) {
+        spdlog::warn("upstream {}: reading the response failed: {}", connection->key, ec.message());
+        co_return co_await empty_response(exchange, ec == beast::error::timeout ? 504 : 502);
+      }
+      break;
     }
 
-    bhttp::response_parser<bhttp::buffer_body> response_parser;
-    response_parser.body_limit(boost::none);
-    response_parser.header_limit(64 * 1024);
-    if (head_request) response_parser.skip(true);
-    connection->stream.expires_after(options.write_timeout);
-    co_await bhttp::async_read_header(connection->stream, connection->buffer, response_parser,
-                                      asio::redirect_error(asio::use_awaitable, ec));
-    if (ec) {
-      spdlog::warn("upstream {}: reading the response failed: {}", connection->key, ec.message());
-      co_return co_await empty_response(exchange, ec == beast::error::timeout ? 504 : 502);
-    }
-
-    auto& response = response_parser.get();
+    auto& response = response_parser->get();
     if (response.result() == bhttp::status::switching_protocols && !framing.upgrade.empty()) {
-      co_await tunnel(exchange, *connection, response_parser);
+      co_await tunnel(exchange, *connection, *response_parser);
       co_return false;
     }
 
@@ -222,7 +235,7 @@ class ProxyHandler final : public http::RequestHandler {
     bool client_keep_alive = framing.keep_alive && exchange.parser.get().version() >= 11;
     if (chunked) {
       response.chunked(true);
-    } else if (!has_length && !response_parser.is_done()) {
+    } else if (!has_length && !response_parser->is_done()) {
       // A body delimited by closing the connection: re-frame it as chunked for HTTP/1.1.
       if (exchange.parser.get().version() >= 11) {
         response.chunked(true);
@@ -234,12 +247,12 @@ class ProxyHandler final : public http::RequestHandler {
 
     bool response_read_failed = false;
     bhttp::response_serializer<bhttp::buffer_body> response_serializer(response);
-    co_await http::relay_message<false>(connection->stream, connection->buffer, response_parser, exchange.stream,
+    co_await http::relay_message<false>(connection->stream, connection->buffer, *response_parser, exchange.stream,
                                         response_serializer, options.idle_timeout, options.write_timeout, ec,
                                         response_read_failed);
     if (ec) co_return false;
 
-    if (upstream_keep_alive && response_parser.is_done()) http::release_upstream(std::move(connection));
+    if (upstream_keep_alive && response_parser->is_done()) http::release_upstream(std::move(connection));
     co_return client_keep_alive;
   }
 

@@ -93,9 +93,9 @@ class ProxyTest(unittest.TestCase):
     def request(self, method, path, headers=None, body=None, timeout=10.0):
         return http(method, self.gatehouse.proxy_url + path, headers, body, timeout)
 
-    def forwarded(self, method, path, headers=None, body=None):
+    def forwarded(self, method, path, headers=None, body=None, timeout=10.0):
         """Send a request that the proxy must forward, and return what the upstream received."""
-        status, _, response_body = self.request(method, path, headers, body)
+        status, _, response_body = self.request(method, path, headers, body, timeout)
         self.assertEqual(status, 200, response_body)
         return json.loads(response_body)
 
@@ -271,14 +271,15 @@ class ProxyTest(unittest.TestCase):
         # 5 MiB in 320 chunks of 16 KiB, each chunk different so a lost or reordered chunk shows.
         chunks = [(f"{index:06d}".encode() * 2731)[:16384] for index in range(320)]
         expected = b"".join(chunks)
-        seen = self.forwarded("PUT", "/public/upload", body=iter(chunks))
+        # The sanitizer build on a loaded 2-core machine needs several seconds for 5 MiB.
+        seen = self.forwarded("PUT", "/public/upload", body=iter(chunks), timeout=60.0)
         self.assertEqual(seen["body_length"], len(expected))
         self.assertEqual(hashlib.sha256(seen["body"].encode()).hexdigest(),
                          hashlib.sha256(expected).hexdigest())
 
     def test_large_fixed_length_body_intact(self):
         body = bytes(range(33, 127)) * 20000
-        seen = self.forwarded("POST", "/public/upload", body=body)
+        seen = self.forwarded("POST", "/public/upload", body=body, timeout=60.0)
         self.assertEqual(seen["body_length"], len(body))
         self.assertEqual(seen["body"].encode(), body)
 
