@@ -411,6 +411,19 @@ TEST_F(JwtTest, RepeatedTokenServedFromCache) {
   EXPECT_EQ(counters.verified_tokens.entries, 1u);
 }
 
+TEST_F(JwtTest, DisabledCacheVerifiesEveryTime) {
+  JwtDependencies dependencies = clocks_.dependencies();
+  dependencies.token_cache = cache::Limits{.max_entries = 0, .max_bytes = 0};
+  auto jwt = make_jwt_with(config(), dependencies).value();
+  std::string token = sign(claims());
+  ASSERT_TRUE(run(*jwt, "Bearer " + token).is_authenticated());
+  ASSERT_TRUE(run(*jwt, "Bearer " + token).is_authenticated());
+
+  JwtCounters counters = *jwt_counters(*jwt);
+  EXPECT_EQ(counters.verified_tokens.hits, 0u);
+  EXPECT_EQ(counters.verified_tokens.entries, 0u);
+}
+
 TEST_F(JwtTest, CachedTokenStillChecksExpiry) {
   auto jwt = make();
   std::string token = sign(claims({{"exp", clocks_.now_seconds() + 5}}));
