@@ -147,6 +147,19 @@ class ApiHandler final : public http::RequestHandler {
     request.method = header_or(message, "X-Forwarded-Method", std::string(message.method_string()));
     request.scheme = header_or(message, "X-Forwarded-Proto", "http");
     request.host = header_or(message, "X-Forwarded-Host", header_or(message, "Host", ""));
+    // The scheme and host become part of the string rules match, so they must not carry a
+    // path or anything else that could make a request match another rule.
+    if (http::iequals(request.scheme, "https") || http::iequals(request.scheme, "http")) {
+      for (char& c : request.scheme) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    } else {
+      co_return co_await respond(exchange, 400, error_json(400, std::string_view("X-Forwarded-Proto must be http or https")));
+    }
+    if (!http::is_valid_host(request.host)) {
+      co_return co_await respond(exchange, 400, error_json(400, std::string_view("X-Forwarded-Host must be host[:port]")));
+    }
+    if (!http::is_token(request.method)) {
+      co_return co_await respond(exchange, 400, error_json(400, std::string_view("X-Forwarded-Method is not a valid method")));
+    }
     std::string raw_path;
     if (auto uri = message.find("X-Forwarded-Uri"); uri != message.end() && !uri->value().empty()) {
       raw_path = std::string(http::split_target(uri->value()).path);

@@ -74,21 +74,39 @@ json::value scalar_to_json(const YAML::Node& node) {
   return json::value(text);
 }
 
-json::value yaml_to_json(const YAML::Node& node) {
+// Bounds on a converted document. YAML aliases can refer to themselves or repeat a large
+// subtree many times (a "billion laughs" document), so both depth and the total number of
+// nodes produced are limited. 10,000 access rules take about 300,000 nodes.
+constexpr int kMaxDepth = 64;
+constexpr size_t kMaxNodes = 500'000;
+
+struct Budget {
+  size_t nodes = 0;
+};
+
+struct LimitExceeded {
+  std::string message;
+};
+
+json::value yaml_to_json(const YAML::Node& node, int depth, Budget& budget) {
+  if (depth > kMaxDepth) throw LimitExceeded{"nested deeper than " + std::to_string(kMaxDepth) + " levels"};
+  if (++budget.nodes > kMaxNodes) {
+    throw LimitExceeded{"more than " + std::to_string(kMaxNodes) + " nodes after expanding aliases"};
+  }
   switch (node.Type()) {
     case YAML::NodeType::Scalar:
       return scalar_to_json(node);
     case YAML::NodeType::Sequence: {
       json::array array;
       for (const auto& item : node) {
-        array.push_back(yaml_to_json(item));
+        array.push_back(yaml_to_json(item, depth + 1, budget));
       }
       return array;
     }
     case YAML::NodeType::Map: {
       json::object object;
       for (const auto& entry : node) {
-        object[entry.first.Scalar()] = yaml_to_json(entry.second);
+        object[entry.first.Scalar()] = yaml_to_json(entry.second, depth + 1, budget);
       }
       return object;
     }
@@ -109,7 +127,10 @@ boost::json::value parse_document(std::string_view text, std::string_view origin
   }
 
   try {
-    return yaml_to_json(YAML::Load(std::string(text)));
+    Budget budget;
+    return yaml_to_json(YAML::Load(std::string(text)), 0, budget);
+  } catch (const LimitExceeded& limit) {
+    throw ConfigError({{std::string(origin), "invalid YAML: " + limit.message}});
   } catch (const YAML::Exception& failure) {
     const std::string message = "invalid YAML or JSON at line " + std::to_string(failure.mark.line + 1) +
                                 ", column " + std::to_string(failure.mark.column + 1) + ": " + failure.msg;

@@ -1,5 +1,7 @@
 #include "http/server.h"
 
+#include "http/url.h"
+
 #include <list>
 
 #include <boost/asio/co_spawn.hpp>
@@ -12,6 +14,7 @@
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/http/write.hpp>
+#include <boost/json.hpp>
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
@@ -34,6 +37,36 @@ struct Worker {
   asio::io_context context{1};
   std::list<Connection> connections;  // touched only on this worker's thread
 };
+
+// Returns why a request header cannot be handled safely, or an empty view. These checks
+// close request-smuggling gaps (RFC 9112 sections 3.2 and 6.3): the Host header becomes part
+// of the string access rules match, and a body whose length two parsers could read
+// differently must never be forwarded.
+std::string_view framing_problem(bhttp::request_parser<bhttp::buffer_body>& parser) {
+  auto& message = parser.get();
+  size_t hosts = message.count(bhttp::field::host);
+  if (hosts > 1) return "more than one Host header";
+  if (hosts == 0 && message.version() >= 11) return "missing Host header";
+  if (hosts == 1 && !is_valid_host(message[bhttp::field::host])) return "Host header is not host[:port]";
+
+  bool has_transfer_encoding = message.count(bhttp::field::transfer_encoding) > 0;
+  if (has_transfer_encoding && !message.chunked()) return "Transfer-Encoding does not end with chunked";
+  if (has_transfer_encoding && message.count(bhttp::field::content_length) > 0) {
+    return "both Transfer-Encoding and Content-Length";
+  }
+  // Identical repeated Content-Length values pass the parser; forward exactly one.
+  if (message.count(bhttp::field::content_length) > 1) {
+    if (!parser.content_length()) return "invalid Content-Length";
+    message.content_length(*parser.content_length());
+  }
+  return {};
+}
+
+std::string bad_request_body(std::string_view problem) {
+  boost::json::object error{{"code", 400}, {"status", "Bad Request"}, {"message", "The request is malformed"},
+                            {"reason", problem}};
+  return boost::json::serialize(boost::json::object{{"error", std::move(error)}});
+}
 
 }  // namespace
 
@@ -129,6 +162,11 @@ asio::awaitable<void> Server::Impl::session(Worker& worker, tcp::socket socket, 
     }
 
     Exchange exchange{stream, buffer, parser, options, remote_address};
+    if (std::string_view problem = framing_problem(parser); !problem.empty()) {
+      spdlog::debug("{} listener: rejected a request from {}: {}", options.name, remote_address, problem);
+      co_await write_simple_response(exchange, 400, "application/json", bad_request_body(problem), {}, false);
+      break;
+    }
     bool keep_alive = co_await handler->handle(exchange);
     if (!keep_alive) break;
   }

@@ -117,6 +117,45 @@ Target split_target(std::string_view target) {
   return result;
 }
 
+bool is_valid_host(std::string_view host) {
+  if (host.empty() || host.size() > 261) return false;
+
+  std::string_view name = host;
+  std::string_view port;
+  if (host.front() == '[') {
+    size_t close = host.find(']');
+    if (close == std::string_view::npos || close == 1) return false;
+    for (char c : host.substr(1, close - 1)) {
+      bool hex = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+      if (!hex && c != ':' && c != '.') return false;
+    }
+    std::string_view rest = host.substr(close + 1);
+    if (!rest.empty() && rest.front() != ':') return false;
+    if (!rest.empty()) port = rest.substr(1);
+    name = {};
+    if (!rest.empty() && port.empty()) return false;
+  } else {
+    size_t colon = host.find(':');
+    if (colon != std::string_view::npos) {
+      name = host.substr(0, colon);
+      port = host.substr(colon + 1);
+      if (port.empty()) return false;
+    }
+    if (name.empty()) return false;
+    for (char c : name) {
+      bool allowed = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+                     c == '.' || c == '_' || c == '~';
+      if (!allowed) return false;
+    }
+  }
+
+  if (port.size() > 5) return false;
+  for (char c : port) {
+    if (c < '0' || c > '9') return false;
+  }
+  return true;
+}
+
 std::optional<std::string> query_value(std::string_view raw_query, std::string_view name) {
   size_t start = 0;
   while (start <= raw_query.size()) {

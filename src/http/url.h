@@ -28,6 +28,12 @@ struct Target {
 };
 Target split_target(std::string_view target);
 
+// True for a Host header value of the form host[:port]: a DNS name or IPv4 address (letters,
+// digits, '-', '.', '_', '~') or a bracketed IPv6 address, and an optional port of 1 to 5
+// digits. Anything else (a path, userinfo, spaces, an empty value) is rejected, because the
+// host becomes part of the string that access rules match.
+bool is_valid_host(std::string_view host);
+
 // Returns the first value of `name` in an application/x-www-form-urlencoded query, decoded.
 std::optional<std::string> query_value(std::string_view raw_query, std::string_view name);
 

@@ -45,7 +45,21 @@ boost::json::value resolve_plain_scalar(const std::string& text) {
   return boost::json::string(text);
 }
 
-boost::json::value convert(const YAML::Node& node) {
+// Bounds on a converted document. YAML aliases can refer to themselves or repeat a large
+// subtree many times (a "billion laughs" document), so both depth and the total number of
+// nodes produced are limited. 10,000 access rules take about 300,000 nodes.
+constexpr int kMaxDepth = 64;
+constexpr size_t kMaxNodes = 500'000;
+
+struct Budget {
+  size_t nodes = 0;
+};
+
+boost::json::value convert(const YAML::Node& node, int depth, Budget& budget) {
+  if (depth > kMaxDepth) throw std::runtime_error(fmt::format("invalid YAML: nested deeper than {} levels", kMaxDepth));
+  if (++budget.nodes > kMaxNodes) {
+    throw std::runtime_error(fmt::format("invalid YAML: more than {} nodes after expanding aliases", kMaxNodes));
+  }
   switch (node.Type()) {
     case YAML::NodeType::Undefined:
     case YAML::NodeType::Null:
@@ -56,12 +70,12 @@ boost::json::value convert(const YAML::Node& node) {
       return boost::json::string(node.Scalar());
     case YAML::NodeType::Sequence: {
       boost::json::array array;
-      for (const YAML::Node& item : node) array.push_back(convert(item));
+      for (const YAML::Node& item : node) array.push_back(convert(item, depth + 1, budget));
       return array;
     }
     case YAML::NodeType::Map: {
       boost::json::object object;
-      for (const auto& entry : node) object[entry.first.as<std::string>()] = convert(entry.second);
+      for (const auto& entry : node) object[entry.first.as<std::string>()] = convert(entry.second, depth + 1, budget);
       return object;
     }
   }
@@ -76,7 +90,8 @@ boost::json::value parse_json_or_yaml(std::string_view text) {
   if (!json_error) return json;
 
   try {
-    return convert(YAML::Load(std::string(text)));
+    Budget budget;
+    return convert(YAML::Load(std::string(text)), 0, budget);
   } catch (const YAML::Exception& e) {
     throw std::runtime_error(fmt::format("invalid YAML: {}", e.what()));
   }

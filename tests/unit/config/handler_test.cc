@@ -28,7 +28,7 @@ TEST(HandlerConfig, UnknownKeyInJwtConfig) {
   ASSERT_EQ(problems.size(), 1u);
   EXPECT_EQ(problems[0].path, "audience");
   EXPECT_EQ(problems[0].message,
-            "unknown key; allowed keys: allowed_algorithms, jwks_max_wait, jwks_ttl, jwks_urls, required_scope, "
+            "unknown key; allowed keys: allowed_algorithms, jwks_max_wait, jwks_ttl, jwks_urls, leeway, required_scope, "
             "scope_strategy, target_audience, token_from, trusted_issuers");
 }
 

@@ -61,6 +61,31 @@ TEST(SplitTarget, SeparatesPathAndQuery) {
   EXPECT_FALSE(no_query.has_query);
 }
 
+TEST(IsValidHost, AcceptsHostAndPort) {
+  EXPECT_TRUE(is_valid_host("api.example.com"));
+  EXPECT_TRUE(is_valid_host("api.example.com:8443"));
+  EXPECT_TRUE(is_valid_host("127.0.0.1:4455"));
+  EXPECT_TRUE(is_valid_host("[::1]"));
+  EXPECT_TRUE(is_valid_host("[2001:db8::1]:443"));
+  EXPECT_TRUE(is_valid_host("tasks.foo-bar_baz"));
+}
+
+TEST(IsValidHost, RejectsAnythingElse) {
+  EXPECT_FALSE(is_valid_host(""));
+  EXPECT_FALSE(is_valid_host("127.0.0.1:20455/public"));
+  EXPECT_FALSE(is_valid_host("a.example/../admin"));
+  EXPECT_FALSE(is_valid_host("user@host"));
+  EXPECT_FALSE(is_valid_host("host:"));
+  EXPECT_FALSE(is_valid_host(":80"));
+  EXPECT_FALSE(is_valid_host("host:80:90"));
+  EXPECT_FALSE(is_valid_host("host:123456"));
+  EXPECT_FALSE(is_valid_host("host name"));
+  EXPECT_FALSE(is_valid_host("host?x"));
+  EXPECT_FALSE(is_valid_host("[::1"));
+  EXPECT_FALSE(is_valid_host("[::1]x"));
+  EXPECT_FALSE(is_valid_host("[]"));
+}
+
 TEST(QueryValue, FindsFirstDecodedValue) {
   EXPECT_EQ(query_value("a=1&b=x%20y&b=2", "b").value(), "x y");
   EXPECT_EQ(query_value("a=1+2", "a").value(), "1 2");

@@ -1,0 +1,101 @@
+"""Requests crafted to slip past access rules or to desynchronize the proxy and its upstream."""
+
+import json
+import socket
+import unittest
+
+from fixtures.setups import base_config
+from harness import EchoServer, Gatehouse, http
+
+
+def public_and_admin_rules(upstream: str) -> list[dict]:
+    allow = {"authenticators": [{"handler": "anonymous"}], "authorizer": {"handler": "allow"},
+             "mutators": [{"handler": "noop"}], "upstream": {"url": upstream}}
+    deny = {"authenticators": [{"handler": "anonymous"}], "authorizer": {"handler": "deny"},
+            "mutators": [{"handler": "noop"}], "upstream": {"url": upstream}}
+    methods = ["GET", "POST"]
+    return [
+        {"id": "public", "match": {"url": "http://<[^/]+>/public/<.*>", "methods": methods}, **allow},
+        {"id": "admin", "match": {"url": "http://<[^/]+>/admin/<.*>", "methods": methods}, **deny},
+    ]
+
+
+def raw_exchange(port: int, request: bytes, timeout: float = 5.0) -> bytes:
+    """Send raw bytes and return everything the server sends back before closing or idling."""
+    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as connection:
+        connection.sendall(request)
+        received = b""
+        try:
+            while True:
+                chunk = connection.recv(65536)
+                if not chunk:
+                    break
+                received += chunk
+        except socket.timeout:
+            pass
+        return received
+
+
+class RequestSafetyTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.echo = EchoServer("safety").__enter__()
+        cls.gatehouse = Gatehouse(base_config(), public_and_admin_rules(cls.echo.url)).__enter__()
+        cls.proxy_port = cls.gatehouse.proxy_port
+        cls.api_url = cls.gatehouse.api_url
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.gatehouse.__exit__(None, None, None)
+        cls.echo.__exit__(None, None, None)
+
+    def test_host_with_path_is_rejected(self):
+        request = (b"GET /admin/secret HTTP/1.1\r\nHost: 127.0.0.1:%d/public\r\n\r\n" % self.proxy_port)
+        response = raw_exchange(self.proxy_port, request)
+        self.assertTrue(response.startswith(b"HTTP/1.1 400"), response[:200])
+        self.assertNotIn(b'"name":"safety"', response)
+
+    def test_two_host_headers_are_rejected(self):
+        request = b"GET /public/x HTTP/1.1\r\nHost: a.test\r\nHost: b.test\r\n\r\n"
+        self.assertTrue(raw_exchange(self.proxy_port, request).startswith(b"HTTP/1.1 400"))
+
+    def test_missing_host_is_rejected(self):
+        self.assertTrue(raw_exchange(self.proxy_port, b"GET /public/x HTTP/1.1\r\n\r\n").startswith(b"HTTP/1.1 400"))
+
+    def test_transfer_encoding_not_ending_in_chunked_is_rejected(self):
+        smuggled = b"GET /admin/secret HTTP/1.1\r\nHost: a.test\r\n\r\n"
+        request = (b"POST /public/x HTTP/1.1\r\nHost: a.test\r\nTransfer-Encoding: xchunked\r\n"
+                   b"Content-Length: %d\r\n\r\n" % len(smuggled)) + smuggled
+        response = raw_exchange(self.proxy_port, request)
+        self.assertTrue(response.startswith(b"HTTP/1.1 400"), response[:200])
+        self.assertEqual(response.count(b"HTTP/1.1 "), 1, response)
+
+    def test_repeated_content_length_reaches_upstream_once(self):
+        request = (b"POST /public/x HTTP/1.1\r\nHost: a.test\r\nContent-Length: 3\r\nContent-Length: 3\r\n"
+                   b"Connection: close\r\n\r\nabc")
+        response = raw_exchange(self.proxy_port, request)
+        self.assertTrue(response.startswith(b"HTTP/1.1 200"), response[:200])
+        seen = json.loads(response.split(b"\r\n\r\n", 1)[1])
+        lengths = [value for name, value in seen["headers"] if name.lower() == "content-length"]
+        self.assertEqual(lengths, ["3"])
+        self.assertEqual(seen["body"], "abc")
+
+    def test_decision_host_with_path_is_rejected(self):
+        status, _, _ = http("GET", self.api_url + "/decisions/admin/secret",
+                            headers={"X-Forwarded-Host": "a.test/public"})
+        self.assertEqual(status, 400)
+
+    def test_decision_proto_with_url_is_rejected(self):
+        status, _, _ = http("GET", self.api_url + "/decisions/admin/secret",
+                            headers={"X-Forwarded-Proto": "http://a.test/public/x#", "X-Forwarded-Host": "a.test"})
+        self.assertEqual(status, 400)
+
+    def test_decision_for_denied_path_stays_denied(self):
+        status, _, _ = http("GET", self.api_url + "/decisions/admin/secret", headers={"X-Forwarded-Host": "a.test"})
+        self.assertEqual(status, 403)
+        status, _, _ = http("GET", self.api_url + "/decisions/public/x", headers={"X-Forwarded-Host": "a.test"})
+        self.assertEqual(status, 200)
+
+
+if __name__ == "__main__":
+    unittest.main()
