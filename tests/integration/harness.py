@@ -264,7 +264,7 @@ class EchoServer:
 # Top-level config sections: environment variables that start with these override config keys
 # (for example SERVE_PROXY_PORT), so they are removed from the environment gatehouse inherits.
 _CONFIG_ENVIRONMENT_PREFIXES = ("SERVE_", "ACCESS_RULES_", "AUTHENTICATORS_", "AUTHORIZERS_",
-                                "MUTATORS_", "ERRORS_", "LOG_", "TRACING_", "PROFILING")
+                                "MUTATORS_", "ERRORS_", "LOG_", "TRACING_", "PROFILING", "OAUTH2_")
 
 
 def _set_path(document: dict, path: Sequence[str], value: Any) -> None:
