@@ -165,8 +165,11 @@ void FileWatcher::Impl::run() {
     if (!wait_readable(-1, stop) || stop) continue;
     if (!drain_events()) return;
 
-    // Wait for a quiet period, so a burst of writes and renames is reported once.
-    while (!stop && wait_readable(debounce_ms, stop)) {
+    // Wait for a quiet period, so a burst of writes and renames is reported once. The wait is
+    // capped, because other files in a watched folder (a log file written on every request,
+    // say) can keep it from ever going quiet.
+    const auto give_up = std::chrono::steady_clock::now() + options.max_delay;
+    while (!stop && std::chrono::steady_clock::now() < give_up && wait_readable(debounce_ms, stop)) {
       if (!drain_events()) return;
     }
     if (!stop) report_changes();

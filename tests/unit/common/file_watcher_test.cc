@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <filesystem>
@@ -101,6 +102,27 @@ TEST_F(FileWatcherTest, IgnoresOtherFiles) {
   write_file(dir_ / "other.json", "y");
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
   EXPECT_EQ(log_.reports(path), 0);
+}
+
+TEST_F(FileWatcherTest, ReportsChangeWhileNeighbourKeepsWriting) {
+  const std::string path = (dir_ / "rules.json").string();
+  write_file(path, "old");
+  auto watcher = watch({path});
+
+  // A log file beside the rules is written every 10 ms, so the folder is never quiet for the
+  // 50 ms debounce; the change must still be reported within the maximum delay.
+  std::atomic<bool> writing{true};
+  std::thread neighbour([&] {
+    for (int i = 0; writing && i < 1000; ++i) {
+      write_file(dir_ / "server.log", std::to_string(i));
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+  });
+  write_file(path, "new content");
+  bool reported = log_.wait_for(path, 1);
+  writing = false;
+  neighbour.join();
+  EXPECT_TRUE(reported);
 }
 
 TEST_F(FileWatcherTest, ReportsDeletionAndRecreation) {
