@@ -3,15 +3,22 @@
 #include <sys/socket.h>
 
 #include <array>
+#include <cerrno>
 #include <map>
+#include <stdexcept>
 #include <vector>
 
+#include <boost/asio/ip/address.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/redirect_error.hpp>
+#include <boost/asio/ssl.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
+#include <fmt/format.h>
+#include <openssl/ssl.h>
+#include <openssl/x509_vfy.h>
 
 namespace gh::http {
 namespace {
@@ -19,30 +26,76 @@ namespace {
 namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace bhttp = boost::beast::http;
+namespace ssl = boost::asio::ssl;
 using tcp = asio::ip::tcp;
+using TlsStream = beast::ssl_stream<beast::tcp_stream>;
 
 constexpr size_t kMaxIdlePerHost = 64;
 
-// Idle connections of this worker thread, by host:port.
+// Idle connections of this worker thread, by scheme://host:port.
 thread_local std::map<std::string, std::vector<std::unique_ptr<UpstreamConnection>>> idle_pool;
 
+// The TLS client settings of every https upstream: TLS 1.2 or newer, and peer verification
+// against OpenSSL's default CA file and directory. The SSL_CERT_FILE environment variable
+// replaces the default file and SSL_CERT_DIR the default directory. The context is created on
+// first use, and OpenSSL allows sharing it between threads once it is configured.
+ssl::context& upstream_tls_context() {
+  static ssl::context context = [] {
+    ssl::context created(ssl::context::tls_client);
+    if (SSL_CTX_set_min_proto_version(created.native_handle(), TLS1_2_VERSION) != 1) {
+      throw std::runtime_error("setting the minimum TLS version of upstream connections failed");
+    }
+    created.set_default_verify_paths();
+    created.set_verify_mode(ssl::verify_peer);
+    return created;
+  }();
+  return context;
+}
+
 // True when the peer has closed the connection or sent unexpected bytes while it sat idle;
-// such a connection must not carry a new request.
+// such a connection must not carry a new request. On TLS connections a close_notify alert
+// also counts as unexpected bytes.
 bool is_stale(UpstreamConnection& connection) {
   if (connection.buffer.size() > 0) return true;
+  if (connection.tls && SSL_pending(connection.tls->native_handle()) > 0) return true;
   char byte = 0;
-  ssize_t received = ::recv(connection.stream.socket().native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+  ssize_t received = ::recv(connection.tcp().socket().native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
   if (received == 0) return true;  // orderly close
   if (received > 0) return true;   // data nobody asked for
   return errno != EAGAIN && errno != EWOULDBLOCK;
 }
 
+bool is_ip_address(const std::string& host) {
+  boost::system::error_code ec;
+  asio::ip::make_address(host, ec);
+  return !ec;
+}
+
+// Sets SNI (for host names only, as RFC 6066 forbids IP literals there) and the name or
+// address that the certificate must match. Returns false when OpenSSL rejects either.
+bool prepare_tls_peer(TlsStream& stream, const std::string& host) {
+  SSL* handle = stream.native_handle();
+  if (is_ip_address(host)) {
+    return X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(handle), host.c_str()) == 1;
+  }
+  return SSL_set_tlsext_host_name(handle, host.c_str()) == 1 && SSL_set1_host(handle, host.c_str()) == 1;
+}
+
+// The handshake error, with the certificate verification result when that is what failed.
+std::string handshake_failure_reason(TlsStream& stream, const boost::system::error_code& ec) {
+  long verify_result = SSL_get_verify_result(stream.native_handle());
+  if (verify_result == X509_V_OK) return ec.message();
+  return fmt::format("{} ({})", ec.message(), X509_verify_cert_error_string(verify_result));
+}
+
 }  // namespace
 
 asio::awaitable<std::unique_ptr<UpstreamConnection>> acquire_upstream(const std::string& host, const std::string& port,
-                                                                      Duration timeout, ConnectError& error) {
+                                                                      bool tls, Duration timeout, ConnectError& error,
+                                                                      std::string& reason) {
   error = ConnectError::none;
-  std::string key = host + ":" + port;
+  reason.clear();
+  std::string key = fmt::format("{}://{}:{}", tls ? "https" : "http", host, port);
   auto pooled = idle_pool.find(key);
   while (pooled != idle_pool.end() && !pooled->second.empty()) {
     std::unique_ptr<UpstreamConnection> connection = std::move(pooled->second.back());
@@ -59,31 +112,54 @@ asio::awaitable<std::unique_ptr<UpstreamConnection>> acquire_upstream(const std:
   auto endpoints = co_await resolver.async_resolve(host, port, asio::redirect_error(asio::use_awaitable, ec));
   if (ec) {
     error = ConnectError::unreachable;
+    reason = "resolving the host failed: " + ec.message();
     co_return nullptr;
   }
 
-  auto connection = std::make_unique<UpstreamConnection>(
-      UpstreamConnection{key, beast::tcp_stream(executor), beast::flat_buffer(), false});
-  connection->stream.expires_after(timeout);
-  co_await connection->stream.async_connect(endpoints, asio::redirect_error(asio::use_awaitable, ec));
+  auto connection = std::make_unique<UpstreamConnection>();
+  connection->key = std::move(key);
+  if (tls) {
+    connection->tls.emplace(executor, upstream_tls_context());
+  } else {
+    connection->plain.emplace(executor);
+  }
+  beast::tcp_stream& stream = connection->tcp();
+  stream.expires_after(timeout);
+  co_await stream.async_connect(endpoints, asio::redirect_error(asio::use_awaitable, ec));
   if (ec) {
     error = ec == beast::error::timeout ? ConnectError::timed_out : ConnectError::unreachable;
+    reason = ec == beast::error::timeout ? "connect timed out" : "connect failed: " + ec.message();
     co_return nullptr;
   }
-  connection->stream.socket().set_option(tcp::no_delay(true), ec);
+  stream.socket().set_option(tcp::no_delay(true), ec);
+
+  if (tls) {
+    if (!prepare_tls_peer(*connection->tls, host)) {
+      error = ConnectError::tls_failed;
+      reason = "setting the TLS server name failed";
+      co_return nullptr;
+    }
+    co_await connection->tls->async_handshake(ssl::stream_base::client,
+                                              asio::redirect_error(asio::use_awaitable, ec));
+    if (ec) {
+      error = ec == beast::error::timeout ? ConnectError::timed_out : ConnectError::tls_failed;
+      reason = "TLS handshake failed: " + handshake_failure_reason(*connection->tls, ec);
+      co_return nullptr;
+    }
+  }
   co_return connection;
 }
 
 void release_upstream(std::unique_ptr<UpstreamConnection> connection) {
   auto& idle = idle_pool[connection->key];
   if (idle.size() >= kMaxIdlePerHost) return;
-  connection->stream.expires_never();
+  connection->tcp().expires_never();
   idle.push_back(std::move(connection));
 }
 
-template <bool IsRequest>
-asio::awaitable<void> relay_message(beast::tcp_stream& input, beast::flat_buffer& input_buffer,
-                                    bhttp::parser<IsRequest, bhttp::buffer_body>& parser, beast::tcp_stream& output,
+template <bool IsRequest, typename InputStream, typename OutputStream>
+asio::awaitable<void> relay_message(InputStream& input, beast::flat_buffer& input_buffer,
+                                    bhttp::parser<IsRequest, bhttp::buffer_body>& parser, OutputStream& output,
                                     bhttp::serializer<IsRequest, bhttp::buffer_body>& serializer,
                                     Duration read_timeout, Duration write_timeout, boost::system::error_code& ec,
                                     bool& read_failed) {
@@ -100,14 +176,14 @@ asio::awaitable<void> relay_message(beast::tcp_stream& input, beast::flat_buffer
     body.size = 0;
     body.more = true;
   }
-  output.expires_after(write_timeout);
+  beast::get_lowest_layer(output).expires_after(write_timeout);
   co_await bhttp::async_write_header(output, serializer, asio::redirect_error(asio::use_awaitable, ec));
   if (ec) co_return;
 
   while (!parser.is_done()) {
     body.data = chunk.data();
     body.size = chunk.size();
-    input.expires_after(read_timeout);
+    beast::get_lowest_layer(input).expires_after(read_timeout);
     co_await bhttp::async_read_some(input, input_buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
     if (ec == bhttp::error::need_buffer) ec = {};
     if (ec) {
@@ -123,7 +199,7 @@ asio::awaitable<void> relay_message(beast::tcp_stream& input, beast::flat_buffer
     body.size = received;
     body.more = !parser.is_done();
 
-    output.expires_after(write_timeout);
+    beast::get_lowest_layer(output).expires_after(write_timeout);
     co_await bhttp::async_write(output, serializer, asio::redirect_error(asio::use_awaitable, ec));
     if (ec == bhttp::error::need_buffer) ec = {};
     if (ec) co_return;
@@ -133,17 +209,27 @@ asio::awaitable<void> relay_message(beast::tcp_stream& input, beast::flat_buffer
     body.data = nullptr;
     body.size = 0;
     body.more = false;
-    output.expires_after(write_timeout);
+    beast::get_lowest_layer(output).expires_after(write_timeout);
     co_await bhttp::async_write(output, serializer, asio::redirect_error(asio::use_awaitable, ec));
     if (ec == bhttp::error::need_buffer) ec = {};
   }
 }
 
+// The proxy reads requests from plain client connections and responses from either kind of
+// upstream connection.
 template asio::awaitable<void> relay_message<true>(beast::tcp_stream&, beast::flat_buffer&,
                                                   bhttp::parser<true, bhttp::buffer_body>&, beast::tcp_stream&,
                                                   bhttp::serializer<true, bhttp::buffer_body>&, Duration, Duration,
                                                   boost::system::error_code&, bool&);
+template asio::awaitable<void> relay_message<true>(beast::tcp_stream&, beast::flat_buffer&,
+                                                  bhttp::parser<true, bhttp::buffer_body>&, TlsStream&,
+                                                  bhttp::serializer<true, bhttp::buffer_body>&, Duration, Duration,
+                                                  boost::system::error_code&, bool&);
 template asio::awaitable<void> relay_message<false>(beast::tcp_stream&, beast::flat_buffer&,
+                                                   bhttp::parser<false, bhttp::buffer_body>&, beast::tcp_stream&,
+                                                   bhttp::serializer<false, bhttp::buffer_body>&, Duration, Duration,
+                                                   boost::system::error_code&, bool&);
+template asio::awaitable<void> relay_message<false>(TlsStream&, beast::flat_buffer&,
                                                    bhttp::parser<false, bhttp::buffer_body>&, beast::tcp_stream&,
                                                    bhttp::serializer<false, bhttp::buffer_body>&, Duration, Duration,
                                                    boost::system::error_code&, bool&);

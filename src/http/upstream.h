@@ -1,6 +1,7 @@
 // Connections to upstream services: a per-worker keep-alive pool and body relaying.
 #pragma once
 
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -10,39 +11,50 @@
 #include <boost/beast/http/buffer_body.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/serializer.hpp>
+#include <boost/beast/ssl/ssl_stream.hpp>
 
 #include "common/duration.h"
 
 namespace gh::http {
 
-// An open connection to host:port, with its read buffer.
+// An open connection to an upstream, with its read buffer. Exactly one of `plain` and `tls`
+// is set.
 struct UpstreamConnection {
-  std::string key;  // host:port
-  boost::beast::tcp_stream stream;
+  std::string key;  // scheme://host:port
+  std::optional<boost::beast::tcp_stream> plain;
+  std::optional<boost::beast::ssl_stream<boost::beast::tcp_stream>> tls;
   boost::beast::flat_buffer buffer;
   bool reused = false;  // taken from the pool rather than freshly connected
+
+  // The TCP layer, which carries the timeouts of both kinds of connection.
+  boost::beast::tcp_stream& tcp() { return tls ? tls->next_layer() : *plain; }
 };
 
-enum class ConnectError { none, unreachable, timed_out };
+enum class ConnectError { none, unreachable, timed_out, tls_failed };
 
-// Returns a pooled idle connection to host:port, or opens one within `timeout`. Pools are
-// per worker thread: call this only from a worker's coroutine. The error distinguishes a
-// timeout (504) from any other failure (502).
+// Returns a pooled idle connection to host:port, or opens one within `timeout`. With `tls`,
+// a new connection completes a TLS handshake that sends the host as SNI and verifies the
+// certificate chain against OpenSSL's default CA file and directory (which SSL_CERT_FILE and
+// SSL_CERT_DIR override) and the host name. Pools are per worker thread: call this only from a
+// worker's coroutine. The error distinguishes a timeout (504) from any other failure (502),
+// and `reason` describes a failure for the log.
 boost::asio::awaitable<std::unique_ptr<UpstreamConnection>> acquire_upstream(
-    const std::string& host, const std::string& port, Duration timeout, ConnectError& error);
+    const std::string& host, const std::string& port, bool tls, Duration timeout, ConnectError& error,
+    std::string& reason);
 
 // Returns a connection whose last response was read completely to the pool of this worker.
-// At most 64 idle connections per host:port are kept; the rest are closed.
+// At most 64 idle connections per scheme, host and port are kept, and further ones are closed.
 void release_upstream(std::unique_ptr<UpstreamConnection> connection);
 
 // Streams a message body from `input` (whose parser has read the header) to `output`
 // through `serializer`, which must wrap `parser.get()`. Writes the header first. Each read
-// waits at most `read_timeout` and each write at most `write_timeout`.
-template <bool IsRequest>
+// waits at most `read_timeout` and each write at most `write_timeout`. Instantiated for
+// tcp_stream and ssl_stream<tcp_stream> on either side.
+template <bool IsRequest, typename InputStream, typename OutputStream>
 boost::asio::awaitable<void> relay_message(
-    boost::beast::tcp_stream& input, boost::beast::flat_buffer& input_buffer,
+    InputStream& input, boost::beast::flat_buffer& input_buffer,
     boost::beast::http::parser<IsRequest, boost::beast::http::buffer_body>& parser,
-    boost::beast::tcp_stream& output,
+    OutputStream& output,
     boost::beast::http::serializer<IsRequest, boost::beast::http::buffer_body>& serializer,
     Duration read_timeout, Duration write_timeout, boost::system::error_code& ec,
     bool& read_failed);

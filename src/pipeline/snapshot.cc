@@ -215,17 +215,20 @@ bool verbose_json_errors(const boost::json::object& document) {
 
 Expected<Upstream, std::string> parse_upstream(const rules::Upstream& upstream) {
   auto parsed = boost::urls::parse_absolute_uri(upstream.url);
-  if (!parsed) return Unexpected{std::string("expected an absolute http URL")};
-  if (parsed->scheme() != "http") {
-    // NOTE: the proxy has no TLS client yet, so https upstreams are rejected at load.
-    return Unexpected{fmt::format("scheme \"{}\" is not supported; expected http", std::string(parsed->scheme()))};
+  if (!parsed) return Unexpected{std::string("expected an absolute http or https URL")};
+  // scheme_id() compares case-insensitively, as RFC 3986 requires.
+  const boost::urls::scheme scheme = parsed->scheme_id();
+  if (scheme != boost::urls::scheme::http && scheme != boost::urls::scheme::https) {
+    return Unexpected{
+        fmt::format("scheme \"{}\" is not supported; expected http or https", std::string(parsed->scheme()))};
   }
   if (!parsed->has_authority() || parsed->host().empty()) return Unexpected{std::string("missing host")};
 
   Upstream out;
-  out.scheme = "http";
-  out.host = parsed->host();
-  out.port = parsed->has_port() && !parsed->port().empty() ? std::string(parsed->port()) : "80";
+  out.tls = scheme == boost::urls::scheme::https;
+  out.scheme = out.tls ? "https" : "http";
+  out.host = parsed->host_address();
+  out.port = parsed->has_port() && !parsed->port().empty() ? std::string(parsed->port()) : (out.tls ? "443" : "80");
   out.authority = std::string(parsed->encoded_host_and_port());
   out.path = parsed->path();
   out.preserve_host = upstream.preserve_host;

@@ -26,9 +26,10 @@ struct NamedErrorHandler {
 
 // A parsed upstream.url with the rule's forwarding options.
 struct Upstream {
-  std::string scheme;  // "http"
-  std::string host;    // without port
-  std::string port;    // always set ("80" when the URL has none)
+  std::string scheme;  // "http" or "https"
+  bool tls = false;    // scheme is https
+  std::string host;    // without port, and without brackets for IPv6
+  std::string port;    // always set ("80" or "443" when the URL has none)
   std::string authority;  // host[:port] as written, for the Host header
   std::string path;    // decoded, without trailing slash handling
   bool preserve_host = false;
@@ -61,7 +62,7 @@ Expected<std::shared_ptr<const Snapshot>, std::vector<std::string>> build_snapsh
 std::vector<std::string> validate_rules(const config::Settings& settings,
                                         const std::vector<rules::Rule>& rules);
 
-// Parses upstream.url ("http://host:port/path"). The error says what is wrong.
+// Parses upstream.url ("http://host:port/path" or "https://host:port/path"). The error describes what is wrong.
 Expected<Upstream, std::string> parse_upstream(const rules::Upstream& upstream);
 
 // The path to request upstream: the rule's strip_path removed from the front of the request

@@ -185,19 +185,26 @@ class ProxyHandler final : public http::RequestHandler {
     boost::system::error_code ec;
     for (int attempt = 0;; ++attempt) {
       http::ConnectError connect_error = http::ConnectError::none;
-      connection = co_await http::acquire_upstream(upstream.host, upstream.port, options.read_timeout, connect_error);
+      std::string connect_failure;
+      connection = co_await http::acquire_upstream(upstream.host, upstream.port, upstream.tls, options.read_timeout,
+                                                   connect_error, connect_failure);
       if (!connection) {
-        spdlog::warn("upstream {}:{} {}", upstream.host, upstream.port,
-                     connect_error == http::ConnectError::timed_out ? "connect timed out" : "unreachable");
+        spdlog::warn("upstream {}://{}:{}: {}", upstream.scheme, upstream.host, upstream.port, connect_failure);
         co_return co_await empty_response(exchange, connect_error == http::ConnectError::timed_out ? 504 : 502);
       }
       const bool may_retry = resendable && connection->reused && attempt == 0;
 
       bool read_failed = false;
       bhttp::request_serializer<bhttp::buffer_body> request_serializer(exchange.parser.get());
-      co_await http::relay_message<true>(exchange.stream, exchange.buffer, exchange.parser, connection->stream,
-                                         request_serializer, options.read_timeout, options.write_timeout, ec,
-                                         read_failed);
+      if (connection->tls) {
+        co_await http::relay_message<true>(exchange.stream, exchange.buffer, exchange.parser, *connection->tls,
+                                           request_serializer, options.read_timeout, options.write_timeout, ec,
+                                           read_failed);
+      } else {
+        co_await http::relay_message<true>(exchange.stream, exchange.buffer, exchange.parser, *connection->plain,
+                                           request_serializer, options.read_timeout, options.write_timeout, ec,
+                                           read_failed);
+      }
       if (ec && read_failed) co_return false;  // the client went away or timed out mid-body
       if (ec && may_retry && ec != beast::error::timeout) continue;
       if (ec) {
@@ -209,9 +216,14 @@ class ProxyHandler final : public http::RequestHandler {
       response_parser->body_limit(boost::none);
       response_parser->header_limit(64 * 1024);
       if (head_request) response_parser->skip(true);
-      connection->stream.expires_after(options.write_timeout);
-      co_await bhttp::async_read_header(connection->stream, connection->buffer, *response_parser,
-                                        asio::redirect_error(asio::use_awaitable, ec));
+      connection->tcp().expires_after(options.write_timeout);
+      if (connection->tls) {
+        co_await bhttp::async_read_header(*connection->tls, connection->buffer, *response_parser,
+                                          asio::redirect_error(asio::use_awaitable, ec));
+      } else {
+        co_await bhttp::async_read_header(*connection->plain, connection->buffer, *response_parser,
+                                          asio::redirect_error(asio::use_awaitable, ec));
+      }
       bool closed_before_response = ec == bhttp::error::end_of_stream || ec == asio::error::eof ||
                                     ec == asio::error::connection_reset;
       if (ec && may_retry && closed_before_response) continue;
@@ -247,9 +259,15 @@ class ProxyHandler final : public http::RequestHandler {
 
     bool response_read_failed = false;
     bhttp::response_serializer<bhttp::buffer_body> response_serializer(response);
-    co_await http::relay_message<false>(connection->stream, connection->buffer, *response_parser, exchange.stream,
-                                        response_serializer, options.idle_timeout, options.write_timeout, ec,
-                                        response_read_failed);
+    if (connection->tls) {
+      co_await http::relay_message<false>(*connection->tls, connection->buffer, *response_parser, exchange.stream,
+                                          response_serializer, options.idle_timeout, options.write_timeout, ec,
+                                          response_read_failed);
+    } else {
+      co_await http::relay_message<false>(*connection->plain, connection->buffer, *response_parser, exchange.stream,
+                                          response_serializer, options.idle_timeout, options.write_timeout, ec,
+                                          response_read_failed);
+    }
     if (ec) co_return false;
 
     if (upstream_keep_alive && response_parser->is_done()) http::release_upstream(std::move(connection));
@@ -275,12 +293,23 @@ class ProxyHandler final : public http::RequestHandler {
     if (ec) co_return;
 
     exchange.stream.expires_never();
-    connection.stream.expires_never();
-    co_await (pump(exchange.stream, exchange.buffer, connection.stream) ||
-              pump(connection.stream, connection.buffer, exchange.stream));
+    connection.tcp().expires_never();
+    if (connection.tls) {
+      co_await splice(exchange, *connection.tls, connection.buffer);
+    } else {
+      co_await splice(exchange, *connection.plain, connection.buffer);
+    }
   }
 
-  static asio::awaitable<void> pump(beast::tcp_stream& from, beast::flat_buffer& pending, beast::tcp_stream& to) {
+  // Copies bytes both ways between the client and an upstream stream until either side closes.
+  template <typename UpstreamStream>
+  static asio::awaitable<void> splice(http::Exchange& exchange, UpstreamStream& upstream,
+                                      beast::flat_buffer& upstream_buffer) {
+    co_await (pump(exchange.stream, exchange.buffer, upstream) || pump(upstream, upstream_buffer, exchange.stream));
+  }
+
+  template <typename FromStream, typename ToStream>
+  static asio::awaitable<void> pump(FromStream& from, beast::flat_buffer& pending, ToStream& to) {
     boost::system::error_code ec;
     if (pending.size() > 0) {
       co_await asio::async_write(to, pending.data(), asio::redirect_error(asio::use_awaitable, ec));
