@@ -12,6 +12,13 @@ int hex_value(char c) {
   return -1;
 }
 
+// Control bytes (NUL, CR, LF, DEL, ...) have no place in a path; decoded, they would end up
+// in logs and in header values that templates copy from the path.
+bool is_control(char c) {
+  auto byte = static_cast<unsigned char>(c);
+  return byte < 0x20 || byte == 0x7f;
+}
+
 bool is_path_safe(unsigned char c) {
   if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) return true;
   switch (c) {
@@ -32,7 +39,7 @@ std::optional<std::string> percent_decode(std::string_view text) {
   out.reserve(text.size());
   for (size_t i = 0; i < text.size(); ++i) {
     char c = text[i];
-    if (c == '\0') return std::nullopt;
+    if (is_control(c)) return std::nullopt;
     if (c != '%') {
       out += c;
       continue;
@@ -42,7 +49,7 @@ std::optional<std::string> percent_decode(std::string_view text) {
     int low = hex_value(text[i + 2]);
     if (high < 0 || low < 0) return std::nullopt;
     char decoded = static_cast<char>(high * 16 + low);
-    if (decoded == '\0') return std::nullopt;
+    if (is_control(decoded)) return std::nullopt;
     out += decoded;
     i += 2;
   }

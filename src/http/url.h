@@ -7,8 +7,8 @@
 
 namespace gh::http {
 
-// Decodes %XX escapes. Returns nullopt for a malformed escape or a NUL byte (raw or
-// encoded), which the proxy rejects with 400 rather than guess at.
+// Decodes %XX escapes. Returns nullopt for a malformed escape or a control byte such as NUL,
+// CR or LF (raw or encoded), which the proxy rejects with 400 rather than guess at.
 std::optional<std::string> percent_decode(std::string_view text);
 
 // Normalizes a decoded path for rule matching and forwarding: dot segments are resolved,

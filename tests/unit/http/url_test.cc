@@ -16,8 +16,10 @@ TEST(PercentDecode, RejectsMalformedEscapes) {
   EXPECT_FALSE(percent_decode("%").has_value());
 }
 
-TEST(PercentDecode, RejectsNul) {
+TEST(PercentDecode, RejectsControlBytes) {
   EXPECT_FALSE(percent_decode("/a%00b").has_value());
+  EXPECT_FALSE(percent_decode("/a%0d%0aX-Injected:1").has_value());
+  EXPECT_FALSE(percent_decode("/a%7F").has_value());
   EXPECT_FALSE(percent_decode(std::string_view("/a\0b", 4)).has_value());
 }
 
@@ -46,7 +48,7 @@ TEST(EncodePath, EscapesUnsafeBytes) {
 }
 
 TEST(EncodePath, RoundTripsThroughDecode) {
-  std::string original = "/ä/ spaced/%/?#";
+  std::string original = "/ä/ spaced/%/?#";  // every byte outside control characters
   EXPECT_EQ(percent_decode(encode_path(original)).value(), original);
 }
 
