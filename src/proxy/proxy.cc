@@ -26,6 +26,9 @@ using namespace asio::experimental::awaitable_operators;
 
 using RequestMessage = bhttp::request<bhttp::buffer_body>;
 
+// Interim (1xx) responses read before the final one; more is a misbehaving upstream.
+constexpr int kMaxInterimResponses = 8;
+
 // What the proxy must remember of the client's message before hop-by-hop headers go.
 struct ClientFraming {
   bool chunked = false;
@@ -212,17 +215,28 @@ class ProxyHandler final : public http::RequestHandler {
         co_return co_await empty_response(exchange, ec == beast::error::timeout ? 504 : 502);
       }
 
-      response_parser.emplace();
-      response_parser->body_limit(boost::none);
-      response_parser->header_limit(64 * 1024);
-      if (head_request) response_parser->skip(true);
-      connection->tcp().expires_after(options.write_timeout);
-      if (connection->tls) {
-        co_await bhttp::async_read_header(*connection->tls, connection->buffer, *response_parser,
-                                          asio::redirect_error(asio::use_awaitable, ec));
-      } else {
-        co_await bhttp::async_read_header(*connection->plain, connection->buffer, *response_parser,
-                                          asio::redirect_error(asio::use_awaitable, ec));
+      // Interim responses (100 Continue, 103 Early Hints) are dropped: the proxy answers Expect
+      // itself and the client waits for the final response. 101 is final.
+      for (int interim = 0; interim < kMaxInterimResponses; ++interim) {
+        response_parser.emplace();
+        response_parser->body_limit(boost::none);
+        response_parser->header_limit(64 * 1024);
+        if (head_request) response_parser->skip(true);
+        connection->tcp().expires_after(options.write_timeout);
+        if (connection->tls) {
+          co_await bhttp::async_read_header(*connection->tls, connection->buffer, *response_parser,
+                                            asio::redirect_error(asio::use_awaitable, ec));
+        } else {
+          co_await bhttp::async_read_header(*connection->plain, connection->buffer, *response_parser,
+                                            asio::redirect_error(asio::use_awaitable, ec));
+        }
+        unsigned status = response_parser->get().result_int();
+        if (ec || status < 100 || status >= 200 || status == 101) break;
+      }
+      if (!ec && response_parser->get().result_int() / 100 == 1 &&
+          response_parser->get().result() != bhttp::status::switching_protocols) {
+        spdlog::warn("upstream {}: more than {} interim responses", connection->key, kMaxInterimResponses);
+        co_return co_await empty_response(exchange, 502);
       }
       bool closed_before_response = ec == bhttp::error::end_of_stream || ec == asio::error::eof ||
                                     ec == asio::error::connection_reset;

@@ -99,3 +99,52 @@ class RequestSafetyTest(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class InterimResponseTest(unittest.TestCase):
+    """An upstream that sends 100 Continue or 103 Early Hints before its final response."""
+
+    @classmethod
+    def setUpClass(cls):
+        import threading
+
+        cls.listener = socket.socket()
+        cls.listener.bind(("127.0.0.1", 0))
+        cls.listener.listen(8)
+        cls.listener.settimeout(0.2)
+        cls.running = True
+        upstream = f"http://127.0.0.1:{cls.listener.getsockname()[1]}"
+
+        def serve():
+            while cls.running:
+                try:
+                    connection, _ = cls.listener.accept()
+                except OSError:
+                    continue
+                with connection:
+                    connection.settimeout(5)
+                    data = b""
+                    while b"\r\n\r\n" not in data:
+                        chunk = connection.recv(4096)
+                        if not chunk:
+                            break
+                        data += chunk
+                    connection.sendall(b"HTTP/1.1 100 Continue\r\n\r\n"
+                                       b"HTTP/1.1 103 Early Hints\r\nLink: </style.css>; rel=preload\r\n\r\n"
+                                       b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\nConnection: close\r\n\r\nfinal")
+
+        cls.thread = threading.Thread(target=serve, daemon=True)
+        cls.thread.start()
+        cls.gatehouse = Gatehouse(base_config(), public_and_admin_rules(upstream)).__enter__()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.gatehouse.__exit__(None, None, None)
+        cls.running = False
+        cls.thread.join(timeout=5)
+        cls.listener.close()
+
+    def test_final_response_follows_interim_ones(self):
+        status, _, body = http("GET", self.gatehouse.proxy_url + "/public/x")
+        self.assertEqual(status, 200)
+        self.assertEqual(body, b"final")
