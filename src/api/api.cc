@@ -107,7 +107,7 @@ class ApiHandler final : public http::RequestHandler {
   asio::awaitable<bool> ready(http::Exchange& exchange) {
     auto snapshot = store_->current();
     if (snapshot && !snapshot->rules.empty()) co_return co_await respond(exchange, 200, kStatusOk);
-    // Oathkeeper answers 503 with a body whose code is 500; clients parse either.
+    // Oathkeeper returns 503 with a body whose code is 500; clients accept either.
     co_return co_await respond(exchange, 503, error_json(500, std::string_view("no access rules are loaded")));
   }
 

@@ -64,7 +64,7 @@ std::string first_value(const RequestMessage& message, std::string_view name) {
 }
 
 // The scheme the client used: https on TLS connections (none yet), else http, unless a trusted
-// X-Forwarded-Proto says http or https.
+// X-Forwarded-Proto sends http or https.
 std::string client_scheme(const RequestMessage& message, bool trusted) {
   if (trusted) {
     std::string forwarded = first_value(message, "X-Forwarded-Proto");
@@ -215,7 +215,7 @@ class ProxyHandler final : public http::RequestHandler {
         co_return co_await empty_response(exchange, ec == beast::error::timeout ? 504 : 502);
       }
 
-      // Interim responses (100 Continue, 103 Early Hints) are dropped: the proxy answers Expect
+      // Interim responses (100 Continue, 103 Early Hints) are dropped: the proxy handles Expect
       // itself and the client waits for the final response. 101 is final.
       for (int interim = 0; interim < kMaxInterimResponses; ++interim) {
         response_parser.emplace();
