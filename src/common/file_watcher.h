@@ -28,7 +28,7 @@ class FileWatcher {
     // Quiet time after the last event before changes are reported, so that one save (which
     // may be several writes and renames) is reported once.
     std::chrono::milliseconds debounce{100};
-    // Longest time from the first event to the report, however busy the watched folders are.
+    // Maximum time from the first event to the report, however busy the watched folders are.
     std::chrono::milliseconds max_delay{1000};
   };
 

@@ -46,7 +46,7 @@ struct Exchange {
 class RequestHandler {
  public:
   virtual ~RequestHandler() = default;
-  // Answers one request. Returns true when the connection may carry another request.
+  // Handles one request. Returns true when the connection may carry another request.
   virtual boost::asio::awaitable<bool> handle(Exchange& exchange) = 0;
 };
 
@@ -77,7 +77,7 @@ class Server {
   std::unique_ptr<Impl> impl_;
 };
 
-// Writes a complete small response (error pages, API answers) with the write timeout.
+// Writes a complete small response (error pages, API responses) with the write timeout.
 boost::asio::awaitable<bool> write_simple_response(Exchange& exchange, unsigned status,
                                                    std::string_view content_type, std::string body,
                                                    const std::vector<std::pair<std::string, std::string>>& headers,

@@ -61,7 +61,7 @@ bool is_stale(UpstreamConnection& connection) {
   char byte = 0;
   ssize_t received = ::recv(connection.tcp().socket().native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
   if (received == 0) return true;  // orderly close
-  if (received > 0) return true;   // data nobody asked for
+  if (received > 0) return true;   // unrequested data
   return errno != EAGAIN && errno != EWOULDBLOCK;
 }
 

@@ -12,7 +12,7 @@ int hex_value(char c) {
   return -1;
 }
 
-// Control bytes (NUL, CR, LF, DEL, ...) have no place in a path; decoded, they would end up
+// Control bytes (NUL, CR, LF, DEL, ...) have no place in a path. Decoded, they would end up
 // in logs and in header values that templates copy from the path.
 bool is_control(char c) {
   auto byte = static_cast<unsigned char>(c);

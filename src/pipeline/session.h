@@ -1,4 +1,4 @@
-// The request as the pipeline sees it, and the authentication session that handlers fill.
+// The request as the pipeline reads it, and the authentication session that handlers fill.
 #pragma once
 
 #include <string>
@@ -30,7 +30,7 @@ struct MatchContext {
   std::vector<std::string> regexp_capture_groups;
 };
 
-// What authenticators, authorizers and mutators learn and decide about the request.
+// The authentication session: what authenticators, authorizers and mutators set for one request.
 struct Session {
   std::string subject;
   boost::json::value extra;  // null until an authenticator sets it

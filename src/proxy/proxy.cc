@@ -29,7 +29,7 @@ using RequestMessage = bhttp::request<bhttp::buffer_body>;
 // Interim (1xx) responses read before the final one; more is a misbehaving upstream.
 constexpr int kMaxInterimResponses = 8;
 
-// What the proxy must remember of the client's message before hop-by-hop headers go.
+// Framing facts of the client's message, kept before its hop-by-hop headers are removed.
 struct ClientFraming {
   bool chunked = false;
   bool keep_alive = true;

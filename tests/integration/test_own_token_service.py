@@ -123,7 +123,7 @@ class OwnTokenServiceTest(unittest.TestCase):
         self.assertEqual(self.call("/user/x", "a.b.c")[0], 401)
 
     def test_token_endpoint_through_the_proxy_is_not_routed(self):
-        # No rule covers /oauth2/token, so the proxy answers 404 rather than forwarding.
+        # No rule covers /oauth2/token, so the proxy returns 404 rather than forwarding.
         status, _, _ = http("POST", self.gatehouse.proxy_url + "/oauth2/token", FORM_HEADERS, b"grant_type=x")
         self.assertEqual(status, 404)
 

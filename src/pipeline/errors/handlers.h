@@ -16,11 +16,11 @@ namespace gh::pipeline::errors {
 // the generic message for their status, so the client learns nothing about the cause.
 Expected<std::shared_ptr<const ErrorHandler>, std::string> make_json(const boost::json::object& config);
 
-// redirect: answers 301 or 302 (default) to `to`, adding the original URL as
+// redirect: responds with 301 or 302 (default) to `to`, adding the original URL as
 // `return_to_query_param` when that is set.
 Expected<std::shared_ptr<const ErrorHandler>, std::string> make_redirect(const boost::json::object& config);
 
-// www_authenticate: answers 401 with `WWW-Authenticate: Basic realm="<realm>"`.
+// www_authenticate: responds with 401 and `WWW-Authenticate: Basic realm="<realm>"`.
 Expected<std::shared_ptr<const ErrorHandler>, std::string> make_www_authenticate(
     const boost::json::object& config);
 

@@ -110,7 +110,7 @@ TEST_F(FileWatcherTest, ReportsChangeWhileNeighbourKeepsWriting) {
   auto watcher = watch({path});
 
   // A log file beside the rules is written every 10 ms, so the folder is never quiet for the
-  // 50 ms debounce; the change must still be reported within the maximum delay.
+  // 50 ms debounce. The change must still be reported within the maximum delay.
   std::atomic<bool> writing{true};
   std::thread neighbour([&] {
     for (int i = 0; writing && i < 1000; ++i) {
