@@ -6,58 +6,62 @@
 namespace gh::jose {
 namespace {
 
-constexpr std::string_view kAlphabet =
+constexpr std::string_view kUrlAlphabet =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+constexpr std::string_view kStandardAlphabet =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
 constexpr int kInvalid = -1;
 
-constexpr std::array<int, 256> make_decode_table() {
-  std::array<int, 256> table{};
+using DecodeTable = std::array<int, 256>;
+
+constexpr DecodeTable make_decode_table(std::string_view alphabet) {
+  DecodeTable table{};
   table.fill(kInvalid);
-  for (std::size_t i = 0; i < kAlphabet.size(); ++i) {
-    table[static_cast<unsigned char>(kAlphabet[i])] = static_cast<int>(i);
+  for (std::size_t i = 0; i < alphabet.size(); ++i) {
+    table[static_cast<unsigned char>(alphabet[i])] = static_cast<int>(i);
   }
   return table;
 }
 
-constexpr std::array<int, 256> kDecodeTable = make_decode_table();
+constexpr DecodeTable kUrlDecodeTable = make_decode_table(kUrlAlphabet);
+constexpr DecodeTable kStandardDecodeTable = make_decode_table(kStandardAlphabet);
 
-}  // namespace
-
-std::string base64url_encode(std::span<const unsigned char> bytes) {
+// Encodes without padding in the given 64-character alphabet.
+std::string encode(std::span<const unsigned char> bytes, std::string_view alphabet) {
   std::string out;
-  out.reserve((bytes.size() * 4 + 2) / 3);
+  out.reserve((bytes.size() * 4 + 2) / 3 + 2);
 
   std::size_t i = 0;
   for (; i + 3 <= bytes.size(); i += 3) {
     const std::uint32_t group = (std::uint32_t{bytes[i]} << 16) |
                                 (std::uint32_t{bytes[i + 1]} << 8) | bytes[i + 2];
-    out += kAlphabet[(group >> 18) & 63];
-    out += kAlphabet[(group >> 12) & 63];
-    out += kAlphabet[(group >> 6) & 63];
-    out += kAlphabet[group & 63];
+    out += alphabet[(group >> 18) & 63];
+    out += alphabet[(group >> 12) & 63];
+    out += alphabet[(group >> 6) & 63];
+    out += alphabet[group & 63];
   }
 
   const std::size_t rest = bytes.size() - i;
   if (rest == 1) {
     const std::uint32_t group = std::uint32_t{bytes[i]} << 16;
-    out += kAlphabet[(group >> 18) & 63];
-    out += kAlphabet[(group >> 12) & 63];
+    out += alphabet[(group >> 18) & 63];
+    out += alphabet[(group >> 12) & 63];
   } else if (rest == 2) {
     const std::uint32_t group = (std::uint32_t{bytes[i]} << 16) | (std::uint32_t{bytes[i + 1]} << 8);
-    out += kAlphabet[(group >> 18) & 63];
-    out += kAlphabet[(group >> 12) & 63];
-    out += kAlphabet[(group >> 6) & 63];
+    out += alphabet[(group >> 18) & 63];
+    out += alphabet[(group >> 12) & 63];
+    out += alphabet[(group >> 6) & 63];
   }
   return out;
 }
 
-std::string base64url_encode(std::string_view bytes) {
-  return base64url_encode(std::span<const unsigned char>(
-      reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size()));
+std::span<const unsigned char> as_bytes(std::string_view text) {
+  return {reinterpret_cast<const unsigned char*>(text.data()), text.size()};
 }
 
-std::optional<std::string> base64url_decode(std::string_view text) {
+// Decodes unpadded text in the alphabet `table` was built from; see base64url_decode.
+std::optional<std::string> decode(std::string_view text, const DecodeTable& table) {
   // A single character carries only 6 bits, less than one byte.
   if (text.size() % 4 == 1) {
     return std::nullopt;
@@ -68,7 +72,7 @@ std::optional<std::string> base64url_decode(std::string_view text) {
   std::uint32_t buffer = 0;
   int bits = 0;
   for (const char c : text) {
-    const int value = kDecodeTable[static_cast<unsigned char>(c)];
+    const int value = table[static_cast<unsigned char>(c)];
     if (value == kInvalid) {
       return std::nullopt;
     }
@@ -85,6 +89,29 @@ std::optional<std::string> base64url_decode(std::string_view text) {
     return std::nullopt;
   }
   return out;
+}
+
+}  // namespace
+
+std::string base64url_encode(std::span<const unsigned char> bytes) { return encode(bytes, kUrlAlphabet); }
+
+std::string base64url_encode(std::string_view bytes) { return encode(as_bytes(bytes), kUrlAlphabet); }
+
+std::optional<std::string> base64url_decode(std::string_view text) { return decode(text, kUrlDecodeTable); }
+
+std::string base64_encode(std::string_view bytes, Padding padding) {
+  std::string out = encode(as_bytes(bytes), kStandardAlphabet);
+  if (padding == Padding::with) {
+    while (out.size() % 4 != 0) out += '=';
+  }
+  return out;
+}
+
+std::optional<std::string> base64_decode(std::string_view text) {
+  std::size_t unpadded = text.size();
+  while (unpadded > 0 && text.size() - unpadded < 2 && text[unpadded - 1] == '=') --unpadded;
+  if (unpadded != text.size() && text.size() % 4 != 0) return std::nullopt;
+  return decode(text.substr(0, unpadded), kStandardDecodeTable);
 }
 
 }  // namespace gh::jose

@@ -53,19 +53,11 @@ namespace {
 
 // Standard base64 (padded or not) or base64url, as inline key sets are written both ways.
 std::optional<std::string> decode_any_base64(std::string_view text) {
-  std::string normalized;
-  normalized.reserve(text.size());
-  for (char c : text) {
-    if (c == '=') break;
-    if (c == '+') {
-      normalized += '-';
-    } else if (c == '/') {
-      normalized += '_';
-    } else {
-      normalized += c;
-    }
+  if (text.find_first_of("-_") != std::string_view::npos) {
+    while (!text.empty() && text.back() == '=') text.remove_suffix(1);
+    return base64url_decode(text);
   }
-  return base64url_decode(normalized);
+  return base64_decode(text);
 }
 
 std::string read_file(const std::string& path, std::string& error) {

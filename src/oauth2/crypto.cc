@@ -25,42 +25,6 @@ constexpr std::size_t kTagBytes = 16;
 // cannot make one check take minutes.
 constexpr long kMaxPbkdf2Iterations = 10'000'000;
 
-constexpr std::string_view kBase64Alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-// Standard base64 without padding, as PHC strings use it.
-std::string base64_encode(std::string_view bytes) {
-  std::string out;
-  unsigned buffer = 0;
-  int bits = 0;
-  for (unsigned char c : bytes) {
-    buffer = (buffer << 8) | c;
-    bits += 8;
-    while (bits >= 6) {
-      bits -= 6;
-      out += kBase64Alphabet[(buffer >> bits) & 0x3F];
-    }
-  }
-  if (bits > 0) out += kBase64Alphabet[(buffer << (6 - bits)) & 0x3F];
-  return out;
-}
-
-std::optional<std::string> base64_decode(std::string_view text) {
-  std::string out;
-  unsigned buffer = 0;
-  int bits = 0;
-  for (char c : text) {
-    std::size_t digit = kBase64Alphabet.find(c);
-    if (digit == std::string_view::npos) return std::nullopt;
-    buffer = (buffer << 6) | static_cast<unsigned>(digit);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out += static_cast<char>((buffer >> bits) & 0xFF);
-    }
-  }
-  return out;
-}
-
 std::string pbkdf2(std::string_view secret, std::string_view salt, int iterations, std::size_t size) {
   std::string out(size, '\0');
   int ok = PKCS5_PBKDF2_HMAC(secret.data(), static_cast<int>(secret.size()),
@@ -120,8 +84,8 @@ bool constant_time_equals(std::string_view a, std::string_view b) {
 std::string hash_secret(std::string_view secret, int iterations) {
   std::string salt = random_bytes(kSaltBytes);
   std::string derived = pbkdf2(secret, salt, iterations, kDerivedKeyBytes);
-  return fmt::format("{}i={},l={}${}${}", kPbkdf2Prefix, iterations, kDerivedKeyBytes, base64_encode(salt),
-                     base64_encode(derived));
+  return fmt::format("{}i={},l={}${}${}", kPbkdf2Prefix, iterations, kDerivedKeyBytes, jose::base64_encode(salt, jose::Padding::without),
+                     jose::base64_encode(derived, jose::Padding::without));
 }
 
 bool verify_secret(std::string_view secret, std::string_view encoded_hash) {
@@ -147,8 +111,8 @@ bool verify_secret(std::string_view secret, std::string_view encoded_hash) {
   if (!parse(parameters.substr(2, comma - 2), iterations) || !parse(parameters.substr(comma + 3), length)) return false;
   if (iterations < 1 || iterations > kMaxPbkdf2Iterations || length < 16 || length > 64) return false;
 
-  std::optional<std::string> salt = base64_decode(encoded.substr(0, second));
-  std::optional<std::string> expected = base64_decode(encoded.substr(second + 1));
+  std::optional<std::string> salt = jose::base64_decode(encoded.substr(0, second));
+  std::optional<std::string> expected = jose::base64_decode(encoded.substr(second + 1));
   if (!salt || !expected || expected->size() != static_cast<std::size_t>(length)) return false;
   std::string derived = pbkdf2(secret, *salt, static_cast<int>(iterations), static_cast<std::size_t>(length));
   return constant_time_equals(derived, *expected);

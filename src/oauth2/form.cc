@@ -1,6 +1,7 @@
 #include "oauth2/form.h"
 
 #include "http/headers.h"
+#include "jose/base64url.h"
 
 namespace gh::oauth2 {
 namespace {
@@ -10,26 +11,6 @@ int hex_digit(char c) {
   if (c >= 'a' && c <= 'f') return c - 'a' + 10;
   if (c >= 'A' && c <= 'F') return c - 'A' + 10;
   return -1;
-}
-
-// Decodes RFC 4648 §4 base64; '=' padding is optional. Returns nullopt for other bytes.
-std::optional<std::string> decode_standard_base64(std::string_view text) {
-  constexpr std::string_view kAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  while (!text.empty() && text.back() == '=') text.remove_suffix(1);
-  std::string out;
-  unsigned buffer = 0;
-  int bits = 0;
-  for (char c : text) {
-    std::size_t digit = kAlphabet.find(c);
-    if (digit == std::string_view::npos) return std::nullopt;
-    buffer = (buffer << 6) | static_cast<unsigned>(digit);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out += static_cast<char>((buffer >> bits) & 0xFF);
-    }
-  }
-  return out;
 }
 
 }  // namespace
@@ -110,7 +91,7 @@ BasicParse parse_basic_authorization(std::string_view header, BasicCredentials& 
   while (!rest.empty() && rest.front() == ' ') rest.remove_prefix(1);
   while (!rest.empty() && rest.back() == ' ') rest.remove_suffix(1);
 
-  std::optional<std::string> decoded = decode_standard_base64(rest);
+  std::optional<std::string> decoded = jose::base64_decode(rest);
   if (!decoded) return BasicParse::malformed;
   std::size_t colon = decoded->find(':');
   if (colon == std::string::npos) return BasicParse::malformed;

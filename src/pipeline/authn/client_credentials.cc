@@ -40,23 +40,6 @@ constexpr std::chrono::hours kNoExpiry{24 * 365};
 // Bytes charged per cached client-credentials result; the value itself is empty.
 constexpr std::size_t kTokenEntryBytes = 64;
 
-std::string base64(std::string_view bytes) {
-  std::string out = jose::base64url_encode(bytes);
-  std::replace(out.begin(), out.end(), '-', '+');
-  std::replace(out.begin(), out.end(), '_', '/');
-  while (out.size() % 4 != 0) out += '=';
-  return out;
-}
-
-std::optional<std::string> base64_decode(std::string_view text) {
-  std::string url_alphabet(text);
-  while (!url_alphabet.empty() && url_alphabet.back() == '=') url_alphabet.pop_back();
-  if (url_alphabet.find_first_of("-_") != std::string::npos) return std::nullopt;
-  std::replace(url_alphabet.begin(), url_alphabet.end(), '+', '-');
-  std::replace(url_alphabet.begin(), url_alphabet.end(), '/', '_');
-  return jose::base64url_decode(url_alphabet);
-}
-
 // Go's url.QueryUnescape, which Oathkeeper applies to Basic credentials: '+' is a space.
 std::optional<std::string> query_unescape(std::string_view text) {
   std::string plus_as_space(text);
@@ -78,7 +61,7 @@ std::optional<Expected<BasicCredentials, std::string>> basic_credentials(const R
   const size_t space = value.find(' ');
   if (space == std::string_view::npos || !http::iequals(value.substr(0, space), "basic")) return std::nullopt;
 
-  auto decoded = base64_decode(value.substr(space + 1));
+  auto decoded = jose::base64_decode(value.substr(space + 1));
   if (!decoded) return Unexpected(std::string("the Basic credentials are not valid base64"));
   const size_t colon = decoded->find(':');
   if (colon == std::string::npos) return std::nullopt;
@@ -133,7 +116,7 @@ asio::awaitable<Expected<http::ClientResponse, http::ClientError>> send_grant(co
       {"Content-Type", "application/x-www-form-urlencoded"},
       {"Accept", "application/json"},
       {"Authorization",
-       "Basic " + base64(form_encode(request.client_id) + ":" + form_encode(request.client_secret))},
+       "Basic " + jose::base64_encode(form_encode(request.client_id) + ":" + form_encode(request.client_secret))},
   };
   call.body = "grant_type=client_credentials";
   if (!request.scopes.empty()) call.body += "&scope=" + form_encode(join_scopes(request.scopes));

@@ -41,3 +41,35 @@ TEST(Base64url, RejectsNonStrictInput) {
 
 }  // namespace
 }  // namespace gh::jose
+
+namespace gh::jose {
+namespace {
+
+TEST(Base64Standard, EncodesWithAndWithoutPadding) {
+  EXPECT_EQ(base64_encode("f"), "Zg==");
+  EXPECT_EQ(base64_encode("fo"), "Zm8=");
+  EXPECT_EQ(base64_encode("foo"), "Zm9v");
+  EXPECT_EQ(base64_encode("f", Padding::without), "Zg");
+  EXPECT_EQ(base64_encode("\xfb\xff"), "+/8=");
+}
+
+TEST(Base64Standard, DecodesPaddedAndUnpadded) {
+  EXPECT_EQ(base64_decode("Zg=="), "f");
+  EXPECT_EQ(base64_decode("Zg"), "f");
+  EXPECT_EQ(base64_decode("Zm8="), "fo");
+  EXPECT_EQ(base64_decode("+/8="), "\xfb\xff");
+  EXPECT_EQ(base64_decode(""), "");
+}
+
+TEST(Base64Standard, RejectsMalformedText) {
+  EXPECT_EQ(base64_decode("Zg="), std::nullopt);    // padding that does not complete a group
+  EXPECT_EQ(base64_decode("Zg==="), std::nullopt);  // three padding characters
+  EXPECT_EQ(base64_decode("Z=g="), std::nullopt);   // padding inside the text
+  EXPECT_EQ(base64_decode("-_8="), std::nullopt);   // base64url alphabet
+  EXPECT_EQ(base64_decode("Zh=="), std::nullopt);   // non-zero unused bits
+  EXPECT_EQ(base64_decode("Z"), std::nullopt);      // six bits cannot form a byte
+  EXPECT_EQ(base64_decode("Zm 8"), std::nullopt);
+}
+
+}  // namespace
+}  // namespace gh::jose
