@@ -9,7 +9,7 @@
 //             That URL is also the issuer.
 //
 // Port 0 lets the system choose a free port. Every run makes new RS256 and ES256 signing
-// keys, so two servers never share keys. A token request names its resource server with the
+// keys. A token request names its resource server with the
 // RFC 8707 `resource` parameter. Without one, oidc-provider issues an opaque token without an
 // audience. oidc-provider's notices and warnings go to stderr.
 //
@@ -24,9 +24,11 @@ import { Provider, errors } from "oidc-provider";
 
 const HOST = "127.0.0.1";
 
+// The key has no `kid`, so oidc-provider sets it to the key's SHA-256 thumbprint, and two
+// servers never publish the same kid.
 function signingKey(type, options, alg) {
   const { privateKey } = generateKeyPairSync(type, options);
-  return { ...privateKey.export({ format: "jwk" }), kid: `${alg.toLowerCase()}-1`, alg, use: "sig" };
+  return { ...privateKey.export({ format: "jwk" }), alg, use: "sig" };
 }
 
 function providerConfiguration(settings) {
