@@ -25,7 +25,7 @@ import urllib.parse
 from typing import Any
 
 from fixtures.setups import ANY_HOST, echo_header, verbose_config
-from harness import EchoServer, Gatehouse, HarnessError, http
+from harness import EchoServer, Gatehouse, HarnessError, header_value, http
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 PROVIDER_DIR = os.path.join(HERE, "oidc_provider")
@@ -44,6 +44,7 @@ ORDERS = "https://orders.test/"
 INVENTORY = "https://inventory.test/"
 REPORTS = "https://reports.test/"
 SHORT_LIVED = "https://short-lived.test/"
+SHORT_LIVED_OPAQUE = "https://short-lived-opaque.test/"
 # Long enough that the first request surely comes before exp, which has whole seconds.
 SHORT_LIVED_TTL_SECONDS = 2
 RESOURCE_SERVERS = {
@@ -55,6 +56,8 @@ RESOURCE_SERVERS = {
               "accessTokenFormat": "opaque"},
     SHORT_LIVED: {"audience": SHORT_LIVED, "scope": "orders.read",
                   "accessTokenFormat": "jwt", "accessTokenTTL": SHORT_LIVED_TTL_SECONDS},
+    SHORT_LIVED_OPAQUE: {"audience": SHORT_LIVED_OPAQUE, "scope": "reports.read",
+                         "accessTokenFormat": "opaque", "accessTokenTTL": SHORT_LIVED_TTL_SECONDS},
 }
 CLIENTS = [
     {"client_id": CALLER_ID, "client_secret": CALLER_SECRET,
@@ -272,6 +275,9 @@ class OidcProviderTest(unittest.TestCase):
             rule("reports-cached", cls.echo.url, [introspection(
                 **reports_checks,
                 cache={"enabled": True, "ttl": f"{int(CACHE_TTL_SECONDS * 1000)}ms"})]),
+            rule("short-lived-cached", cls.echo.url, [introspection(
+                introspection_request_headers=client_auth, subject_from="client_id",
+                target_audience=[SHORT_LIVED_OPAQUE], cache={"enabled": True, "ttl": "60s"})]),
             rule("reports-default", cls.echo.url, [introspection(
                 introspection_request_headers=client_auth)]),
             rule("reports-no-client-auth", cls.echo.url, [introspection()]),
@@ -475,6 +481,19 @@ class OidcProviderTest(unittest.TestCase):
         time.sleep(max(0.0, cached_at + CACHE_TTL_SECONDS + 0.2 - time.monotonic()))
         self.assert_unauthorized("/reports-cached", token, reason="not active")
 
+    def test_cached_opaque_token_expires_with_token(self) -> None:
+        token = self.provider.token("reports.read", SHORT_LIVED_OPAQUE)
+        status, body = self.provider.post("introspection_endpoint", form(token=token),
+                                          basic(GATEHOUSE_ID, GATEHOUSE_SECRET))
+        self.assertEqual(status, 200, body)
+        expires_at = body["exp"]
+        self.assert_forwarded("/short-lived-cached", token, CALLER_ID, "reports.read")
+
+        # cache.ttl is 60 s, but a cached response never outlives the token's exp. "not active"
+        # comes from the provider, so gatehouse introspected the token again.
+        time.sleep(max(0.0, expires_at + 0.1 - time.time()))
+        self.assert_unauthorized("/short-lived-cached", token, reason="not active")
+
     def test_other_issuer_opaque_token_rejected(self) -> None:
         token = self.other.token("reports.read", REPORTS)
         self.assert_unauthorized("/reports", token, reason="not active")
@@ -491,6 +510,21 @@ class OidcProviderTest(unittest.TestCase):
         # authenticates clients only by client authentication methods.
         token = self.provider.token("reports.read", REPORTS)
         self.assert_bad_gateway("/reports-pre-authorization", token, 400)
+
+    # -- the decision API
+
+    def test_decision_api_sets_subject(self) -> None:
+        token = self.provider.token("orders.read", ORDERS)
+        status, headers, body = http("GET", self.gatehouse.api_url + "/decisions/orders",
+                                     {"Authorization": f"Bearer {token}"})
+        self.assertEqual(status, 200, body)
+        self.assertEqual(header_value(headers, "X-User"), CALLER_ID)
+
+        opaque = self.provider.token("reports.read", REPORTS)
+        status, headers, body = http("GET", self.gatehouse.api_url + "/decisions/reports",
+                                     {"Authorization": f"Bearer {opaque}"})
+        self.assertEqual(status, 200, body)
+        self.assertEqual(header_value(headers, "X-User"), CALLER_ID)
 
     # -- client credentials checked at the token endpoint
 
