@@ -13,8 +13,8 @@
 // RFC 8707 `resource` parameter. Without one, oidc-provider issues an opaque token without an
 // audience. oidc-provider's notices and warnings go to stderr.
 //
-// NOTE: oidc-provider 9 names Node.js 22 LTS as its minimum runtime and warns "Unsupported
-// runtime" on Node.js 20. The integration tests pass on Node.js 20.
+// oidc-provider 8 is the release line that supports Node.js 20, the version Debian 12 machines
+// here run; version 9 needs Node.js 22.
 import { generateKeyPairSync, randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import * as http from "node:http";
