@@ -11,8 +11,13 @@ int main(int argc, char** argv) {
   CLI::App* serve = app.add_subcommand("serve", "Run the proxy and API servers");
   serve->add_option("-c,--config", config_files, "Config file (YAML or JSON); repeat to merge several, later ones win")
       ->check(CLI::ExistingFile);
-  // Oathkeeper accepted `serve proxy` and `serve api`; the extra word is ignored.
-  serve->allow_extras();
+  // Oathkeeper accepted `serve proxy`, `serve api` and `serve all`; each runs both servers
+  // here. Any other word is an error, so a mistyped flag is not silently dropped.
+  std::string serve_mode;
+  serve->add_option("mode", serve_mode, "Accepted for Oathkeeper compatibility; both servers always run")
+      ->check(CLI::IsMember({"proxy", "api", "all"}));
+  serve->add_flag("--disable-telemetry,--sqa-opt-out")
+      ->description("Accepted for Oathkeeper compatibility; gatehouse sends no telemetry");
 
   CLI::App* config = app.add_subcommand("config", "Work with config files");
   config->require_subcommand(1);

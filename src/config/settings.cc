@@ -3,6 +3,8 @@
 #include <fstream>
 #include <sstream>
 
+#include <fmt/format.h>
+
 #include "config/config.h"
 
 namespace gh::config {
@@ -143,6 +145,11 @@ ServerSettings read_server(const json::object& document, std::string_view name, 
     settings.trust_forwarded_headers = trust->as_bool();
   }
   settings.tls = read_tls(server, path, problems);
+  if (settings.tls) {
+    // Starting anyway would serve plain HTTP where the operator asked for HTTPS.
+    problems.push_back({path + ".tls", "gatehouse does not terminate TLS on its own listeners yet; remove the "
+                                       "key and terminate TLS in front of gatehouse (a load balancer or nginx)"});
+  }
   return settings;
 }
 
@@ -157,10 +164,19 @@ Settings to_settings(const boost::json::object& document) {
   settings.log_format = string_at(document, {"log", "format"});
   settings.matching_strategy = string_at(document, {"access_rules", "matching_strategy"});
   if (const auto* repositories = find(document, {"access_rules", "repositories"}); repositories && repositories->is_array()) {
-    for (const auto& repository : repositories->as_array()) {
-      if (repository.is_string()) {
-        settings.repositories.emplace_back(repository.as_string());
+    for (std::size_t i = 0; i < repositories->as_array().size(); ++i) {
+      const auto& repository = repositories->as_array()[i];
+      if (!repository.is_string()) continue;
+      const std::string_view url = repository.as_string();
+      // Oathkeeper refuses to start with a repository it cannot fetch; so does gatehouse,
+      // instead of serving with no rules.
+      if (url.find("://") != std::string_view::npos && !url.starts_with("file://") && !url.starts_with("inline://")) {
+        problems.push_back({fmt::format("access_rules.repositories[{}]", i),
+                            fmt::format("\"{}\": unsupported scheme; allowed: file://, inline:// "
+                                        "(http, https and cloud storage repositories are not built)",
+                                        url.substr(0, url.find("://") + 3))});
       }
+      settings.repositories.emplace_back(url);
     }
   }
   settings.document = document;

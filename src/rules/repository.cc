@@ -95,7 +95,7 @@ Expected<std::vector<Rule>, std::string> load_repository(std::string_view url) {
   const std::string path = file_path_of(url);
   if (path.empty()) {
     const std::string_view scheme = url.substr(0, url.find("://"));
-    return Unexpected{fmt::format("repository \"{}\": unknown scheme \"{}\" (expected file, inline, or a path)", url, scheme)};
+    return Unexpected{fmt::format("repository \"{}\": unknown scheme \"{}\" (expected file:// or inline://)", url, scheme)};
   }
 
   auto text = read_file(path);

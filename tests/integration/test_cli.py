@@ -74,6 +74,31 @@ class ConfigValidateTest(unittest.TestCase):
         self.assertNotEqual(result.returncode, 0)
         self.assertIn("serve.api.port", result.stdout + result.stderr)
 
+    def test_serve_refuses_listener_tls_and_remote_repositories(self):
+        for command in (("serve", "-c", "unsupported-features.yaml"),
+                        ("config", "validate", "-c", "unsupported-features.yaml")):
+            with self.subTest(command=command[0]):
+                result = run_gatehouse(*command)
+                output = result.stdout + result.stderr
+                self.assertEqual(result.returncode, 1, output)
+                self.assertIn("serve.proxy.tls: gatehouse does not terminate TLS", output)
+                self.assertIn('access_rules.repositories[1]: "https://": unsupported scheme', output)
+
+    def test_serve_accepts_oathkeeper_arguments(self):
+        result = run_gatehouse("serve", "proxy", "--disable-telemetry", "--sqa-opt-out",
+                               "-c", "several-problems.yaml")
+        output = result.stdout + result.stderr
+        # Past argument parsing: the config is what stops it.
+        self.assertEqual(result.returncode, 1, output)
+        self.assertIn("serve.api.port", output)
+
+    def test_serve_rejects_unknown_words(self):
+        for arguments in (("serve", "--confg", "good.yaml"), ("serve", "proxyy", "-c", "good.yaml")):
+            with self.subTest(arguments=arguments):
+                result = run_gatehouse(*arguments)
+                self.assertNotEqual(result.returncode, 0, result.stdout + result.stderr)
+                self.assertNotIn("starting", result.stdout + result.stderr)
+
 
 class EnvironmentOverrideTest(unittest.TestCase):
     def test_serve_proxy_port_from_environment(self):

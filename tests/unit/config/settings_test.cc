@@ -33,7 +33,7 @@ TEST(Settings, ServersFromLoadedConfig) {
   EXPECT_TRUE(settings.document.contains("authenticators"));
 }
 
-TEST(Settings, TlsFromBase64AndPath) {
+TEST(Settings, TlsOnListenersIsRefusedAfterReadingIt) {
   const auto key_file = std::filesystem::temp_directory_path() / ("gatehouse-key-" + std::to_string(getpid()) + ".pem");
   std::ofstream(key_file) << "KEY PEM TEXT";
   json::object document = load({}, {});
@@ -41,11 +41,32 @@ TEST(Settings, TlsFromBase64AndPath) {
   document["serve"].as_object()["proxy"].as_object()["tls"] =
       json::parse(R"({"cert": {"base64": "Q0VSVCBQRU0gVEVYVA=="}, "key": {"path": ")" + key_file.string() + R"("}})");
 
-  const Settings settings = to_settings(document);
-  ASSERT_TRUE(settings.proxy.tls.has_value());
-  EXPECT_EQ(settings.proxy.tls->cert_pem, "CERT PEM TEXT");
-  EXPECT_EQ(settings.proxy.tls->key_pem, "KEY PEM TEXT");
+  // A readable certificate and key still stop start-up: serving plain HTTP instead would
+  // silently drop the encryption the operator asked for.
+  try {
+    to_settings(document);
+    FAIL() << "expected ConfigError";
+  } catch (const ConfigError& error) {
+    ASSERT_EQ(error.problems().size(), 1u);
+    EXPECT_EQ(error.problems()[0].path, "serve.proxy.tls");
+    EXPECT_NE(error.problems()[0].message.find("does not terminate TLS"), std::string::npos);
+  }
   std::filesystem::remove(key_file);
+}
+
+TEST(Settings, RemoteRuleRepositoriesAreRefused) {
+  json::object document = load({}, {});
+  document["access_rules"].as_object()["repositories"] =
+      json::array{"file:///srv/rules.yaml", "https://rules.test/rules.json", "inline://W10=", "s3://bucket/rules.json"};
+  try {
+    to_settings(document);
+    FAIL() << "expected ConfigError";
+  } catch (const ConfigError& error) {
+    ASSERT_EQ(error.problems().size(), 2u);
+    EXPECT_EQ(error.problems()[0].path, "access_rules.repositories[1]");
+    EXPECT_NE(error.problems()[0].message.find("\"https://\": unsupported scheme"), std::string::npos);
+    EXPECT_EQ(error.problems()[1].path, "access_rules.repositories[3]");
+  }
 }
 
 TEST(Settings, TlsNeedsCertAndKey) {
