@@ -194,8 +194,10 @@ inline CliKey make_cli_key(const OpensslWorkspace& ws, const std::string& name,
                            {"y", b64(point.substr(1 + field_bytes), field_bytes)}});
     priv = {{"d", b64(dump.get("priv"), field_bytes)}};
   } else {
-    pub.insert(pub.end(), {{"kty", "OKP"}, {"crv", "Ed25519"}, {"x", b64(dump.get("pub"))}});
-    priv = {{"d", b64(dump.get("priv"))}};
+    // Ed25519 keys are fixed 32-byte strings (RFC 8037), so a leading zero byte, which
+    // fit_width drops without a width, is kept.
+    pub.insert(pub.end(), {{"kty", "OKP"}, {"crv", "Ed25519"}, {"x", b64(dump.get("pub"), 32)}});
+    priv = {{"d", b64(dump.get("priv"), 32)}};
   }
   key.public_jwk = members_json(pub);
   pub.insert(pub.end(), priv.begin(), priv.end());
