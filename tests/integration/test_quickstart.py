@@ -488,9 +488,12 @@ class QuickstartExpiryTest(unittest.TestCase):
         with QuickstartStack(env=env) as stack:
             clients = {"opaque": stack.create_client("user", "opaque"),
                        "jwt": stack.create_client("user", "jwt")}
-            tokens = {name: stack.token(client, "user") for name, client in clients.items()}
-            for name, token in tokens.items():
-                status, body = stack.call("/user/profile", token)
+            # Each token is used right after its grant, because a grant can take seconds
+            # (the secret hash, and more so under emulation), longer than the token lifetime.
+            tokens = {}
+            for name, client in clients.items():
+                tokens[name] = stack.token(client, "user")
+                status, body = stack.call("/user/profile", tokens[name])
                 self.assertEqual(status, 200, (name, body))
 
             time.sleep(self.LIFETIME_SECONDS + 1.5)
