@@ -13,6 +13,10 @@ Steps:
 Everything listens on 127.0.0.1. Each phase has a time limit (--time-limit seconds), and
 phase 3 stops early when it is reached, reporting how many tokens it sent.
 
+Under qemu-user (--binary naming a script that runs an arm64 build through
+qemu-aarch64-static, such as build/arm64/tests/emulated/gatehouse), each figure is also split
+into the guest's memory and the emulator's.
+
 Usage:  bench/memory/memory_bench.py [--binary PATH] [--tokens N] [--cache-mib M]
 """
 
@@ -56,6 +60,50 @@ def rss_kib(pid: int) -> int:
             if line.startswith("VmRSS:"):
                 return int(line.split()[1])
     raise RuntimeError(f"no VmRSS for process {pid}")
+
+
+def emulated_rss_kib(pid: int) -> tuple[int, int] | None:
+    """Split the VmRSS of a qemu-user process into (guest KiB, emulator KiB), or return None.
+
+    Under qemu-user (for example the arm64 build run through qemu-aarch64-static), VmRSS
+    also counts the emulator: its own executable, its brk heap, its translated-code buffer
+    and the host stacks of its threads. qemu-user 7.2 maps the guest's program, libraries,
+    heap and thread stacks in one region below its own executable and brk heap. So every
+    mapping that ends at or below the lowest of those two counts as guest memory, which is
+    what the program would keep resident on a real arm64 machine.
+    """
+    executable = os.path.realpath(f"/proc/{pid}/exe")
+    if not os.path.basename(executable).startswith("qemu-"):
+        return None
+
+    mappings: list[tuple[int, int, str]] = []  # (start, end, path); Rss follows each header
+    rss: list[int] = []
+    with open(f"/proc/{pid}/smaps") as smaps:
+        for line in smaps:
+            fields = line.split()
+            if not fields[0].endswith(":"):  # a mapping's header line: range, perms, ..., path
+                start, end = (int(address, 16) for address in fields[0].split("-"))
+                mappings.append((start, end, " ".join(fields[5:])))
+                rss.append(0)
+            elif fields[0] == "Rss:":
+                rss[-1] = int(fields[1])
+
+    emulator_starts = [start for start, _, path in mappings if path in (executable, "[heap]")]
+    boundary = min(emulator_starts)
+    guest = sum(size for (_, end, _), size in zip(mappings, rss) if end <= boundary)
+    return guest, sum(rss) - guest
+
+
+def describe_rss(pid: int) -> tuple[int, int | None, str]:
+    """Measure a process: returns (VmRSS KiB, guest KiB under qemu-user or None, a summary)."""
+    total = rss_kib(pid)
+    text = f"VmRSS {total / 1024:.1f} MiB"
+    split = emulated_rss_kib(pid)
+    if split is None:
+        return total, None, text
+    guest, emulator = split
+    text += f" (qemu-user: guest {guest / 1024:.1f} MiB, emulator {emulator / 1024:.1f} MiB)"
+    return total, guest, text
 
 
 # ---- the introspection server ------------------------------------------------------------------
@@ -169,21 +217,23 @@ def main() -> None:
     idle_rule = rule([{"handler": name} for name in handlers])
     with Gatehouse(every_authenticator(introspection_url, jwks_path), [idle_rule]) as gatehouse:
         time.sleep(2)
-        idle = rss_kib(gatehouse.process.pid)
-    print(f"idle, every authenticator enabled, caches disabled: VmRSS {idle / 1024:.1f} MiB")
+        _, _, idle = describe_rss(gatehouse.process.pid)
+    print(f"idle, every authenticator enabled, caches disabled: {idle}")
 
     max_cost = args.cache_mib * 1024 * 1024
     cached_rule = rule([{"handler": "oauth2_introspection", "config": {"cache": {"enabled": True, "max_cost": max_cost}}}])
     with Gatehouse(every_authenticator(introspection_url, jwks_path), [cached_rule]) as gatehouse:
         time.sleep(1)
-        before = rss_kib(gatehouse.process.pid)
+        before, guest_before, before_text = describe_rss(gatehouse.process.pid)
         started = time.monotonic()
         sent = drive_parallel(gatehouse.api_port, args.tokens, args.workers, args.time_limit)
         elapsed = time.monotonic() - started
-        after = rss_kib(gatehouse.process.pid)
+        after, guest_after, after_text = describe_rss(gatehouse.process.pid)
+    growth = f"growth {(after - before) / 1024:.1f} MiB"
+    if guest_before is not None and guest_after is not None:
+        growth += f", guest growth {(guest_after - guest_before) / 1024:.1f} MiB"
     print(f"cache.max_cost {args.cache_mib} MiB: {sent} distinct tokens in {elapsed:.0f} s "
-          f"({sent / elapsed:.0f}/s); VmRSS {before / 1024:.1f} MiB before, {after / 1024:.1f} MiB after "
-          f"(growth {(after - before) / 1024:.1f} MiB)")
+          f"({sent / elapsed:.0f}/s); {before_text} before, {after_text} after ({growth})")
 
 
 if __name__ == "__main__":
