@@ -1,5 +1,6 @@
 #include "api/api.h"
 
+#include <array>
 #include <charconv>
 
 #include <boost/asio/redirect_error.hpp>
@@ -143,6 +144,15 @@ class ApiHandler final : public http::RequestHandler {
     auto snapshot = store_->current();
     RequestMessage& message = exchange.parser.get();
 
+    // With two copies, the rule would be matched against one while nginx or another front
+    // proxy could act on the other.
+    for (std::string_view name : kForwardedHeaders) {
+      if (message.count(name) > 1) {
+        std::string body = error_json(400, fmt::format("more than one {} header", name));
+        co_return co_await respond(exchange, 400, std::move(body));
+      }
+    }
+
     pipeline::Request request;
     request.method = header_or(message, "X-Forwarded-Method", std::string(message.method_string()));
     request.scheme = header_or(message, "X-Forwarded-Proto", "http");
@@ -189,6 +199,9 @@ class ApiHandler final : public http::RequestHandler {
     }
     co_return co_await http::write_simple_response(exchange, 200, {}, {}, headers, true);
   }
+
+  static constexpr std::array<std::string_view, 4> kForwardedHeaders = {
+      "X-Forwarded-Method", "X-Forwarded-Proto", "X-Forwarded-Host", "X-Forwarded-Uri"};
 
   static std::string header_or(const RequestMessage& message, std::string_view name, std::string fallback) {
     auto found = message.find(name);

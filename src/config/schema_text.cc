@@ -2001,8 +2001,8 @@ constexpr const char* kPieces[] = {
               "properties": {
                 "host": {
                   "type": "string",
-                  "description": "Interface to listen on; empty means all.",
-                  "default": ""
+                  "description": "Interface to listen on; empty means all. Loopback by default, because the admin API has no authentication.",
+                  "default": "127.0.0.1"
                 },
                 "port": {
                   "$ref": "#/definitions/port",

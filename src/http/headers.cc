@@ -24,13 +24,13 @@ bool is_token_char(unsigned char c) {
   }
 }
 
+}  // namespace
+
 std::string_view trim(std::string_view text) {
   while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
   while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) text.remove_suffix(1);
   return text;
 }
-
-}  // namespace
 
 bool iequals(std::string_view a, std::string_view b) {
   return a.size() == b.size() &&
@@ -73,7 +73,13 @@ void remove_hop_by_hop(bhttp::fields& fields) {
       start = comma + 1;
     }
   }
-  for (const std::string& name : listed) fields.erase(name);
+  for (const std::string& name : listed) {
+    // A client or upstream that lists Content-Length or Host in Connection would otherwise
+    // strip the length of a body that is still forwarded, so the next hop reads that body as
+    // a new request (request smuggling), or strip the Host the rule was matched against.
+    if (iequals(name, "content-length") || iequals(name, "host")) continue;
+    fields.erase(name);
+  }
 
   static constexpr std::array kHopByHop = {
       bhttp::field::connection,         bhttp::field::keep_alive,

@@ -20,6 +20,9 @@ std::string canonical_header_name(std::string_view name);
 
 bool iequals(std::string_view a, std::string_view b);
 
+// `text` without leading and trailing spaces and tabs (optional whitespace, RFC 9110 5.6.3).
+std::string_view trim(std::string_view text);
+
 // True for a header that is valid as an HTTP field name (RFC 9110 token).
 bool is_token(std::string_view name);
 

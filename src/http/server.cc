@@ -1,5 +1,6 @@
 #include "http/server.h"
 
+#include "http/headers.h"
 #include "http/url.h"
 
 #include <list>
@@ -49,16 +50,24 @@ std::string_view framing_problem(bhttp::request_parser<bhttp::buffer_body>& pars
   if (hosts == 0 && message.version() >= 11) return "missing Host header";
   if (hosts == 1 && !is_valid_host(message[bhttp::field::host])) return "Host header is not host[:port]";
 
-  bool has_transfer_encoding = message.count(bhttp::field::transfer_encoding) > 0;
-  if (has_transfer_encoding && !message.chunked()) return "Transfer-Encoding does not end with chunked";
-  if (has_transfer_encoding && message.count(bhttp::field::content_length) > 0) {
-    return "both Transfer-Encoding and Content-Length";
+  size_t transfer_encodings = message.count(bhttp::field::transfer_encoding);
+  if (transfer_encodings > 0) {
+    // Only a lone "chunked" is accepted. Beast treats "chunked, chunked" as having no body,
+    // and other codings would be dropped when the body is re-framed, so a parser further
+    // along could find a different end of the message.
+    if (transfer_encodings > 1 || !iequals(trim(message[bhttp::field::transfer_encoding]), "chunked")) {
+      return "Transfer-Encoding other than a single chunked";
+    }
+    if (message.count(bhttp::field::content_length) > 0) return "both Transfer-Encoding and Content-Length";
   }
-  // Identical repeated Content-Length values pass the parser; forward exactly one.
-  if (message.count(bhttp::field::content_length) > 1) {
+  // Repeated identical values ("4, 4" or two fields) pass the parser; forward exactly one.
+  if (message.count(bhttp::field::content_length) > 0) {
     if (!parser.content_length()) return "invalid Content-Length";
     message.content_length(*parser.content_length());
   }
+  // Authenticators read the first Authorization header; a second one could reach the
+  // upstream and be read there instead of the credential that was checked.
+  if (message.count(bhttp::field::authorization) > 1) return "more than one Authorization header";
   return {};
 }
 

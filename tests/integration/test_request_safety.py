@@ -70,6 +70,78 @@ class RequestSafetyTest(unittest.TestCase):
         self.assertTrue(response.startswith(b"HTTP/1.1 400"), response[:200])
         self.assertEqual(response.count(b"HTTP/1.1 "), 1, response)
 
+    def test_connection_cannot_strip_content_length(self):
+        # The body is a complete request. Were Content-Length dropped because Connection names
+        # it, the upstream would run that request unchecked and answer the next client with it.
+        smuggled = b"GET /admin/smuggled HTTP/1.1\r\nHost: a.test\r\nX-User: root\r\n\r\n"
+        request = (b"POST /public/first HTTP/1.1\r\nHost: a.test\r\nConnection: Content-Length, close\r\n"
+                   b"Content-Length: %d\r\n\r\n" % len(smuggled)) + smuggled
+        response = raw_exchange(self.proxy_port, request)
+        self.assertTrue(response.startswith(b"HTTP/1.1 200"), response[:200])
+        seen = json.loads(response.split(b"\r\n\r\n", 1)[1])
+        self.assertEqual((seen["method"], seen["path"]), ("POST", "/public/first"))
+        self.assertEqual(seen["body"], smuggled.decode())
+        for attempt in range(3):
+            status, _, body = http("GET", f"http://127.0.0.1:{self.proxy_port}/public/next-{attempt}")
+            self.assertEqual(status, 200)
+            self.assertEqual(json.loads(body)["path"], f"/public/next-{attempt}")
+
+    def test_connection_cannot_strip_host(self):
+        request = (b"GET /public/x HTTP/1.1\r\nHost: a.test\r\nConnection: Host, close\r\n\r\n")
+        response = raw_exchange(self.proxy_port, request)
+        self.assertTrue(response.startswith(b"HTTP/1.1 200"), response[:200])
+        seen = json.loads(response.split(b"\r\n\r\n", 1)[1])
+        self.assertIn("host", [name.lower() for name, _ in seen["headers"]])
+
+    def test_transfer_encoding_other_than_one_chunked_is_rejected(self):
+        body = b"1d\r\ngrant_type=client_credentials\r\n0\r\n\r\n"
+        for codings in (b"Transfer-Encoding: chunked, chunked", b"Transfer-Encoding: gzip, chunked",
+                        b"Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked"):
+            with self.subTest(codings=codings):
+                request = b"POST /public/x HTTP/1.1\r\nHost: a.test\r\n" + codings + b"\r\n\r\n" + body
+                for port in (self.proxy_port, self.gatehouse.api_port):
+                    response = raw_exchange(port, request)
+                    self.assertTrue(response.startswith(b"HTTP/1.1 400"), response[:200])
+                    self.assertEqual(response.count(b"HTTP/1.1 "), 1, response)
+
+    def test_chunked_body_with_spaces_around_the_coding_is_forwarded(self):
+        request = (b"POST /public/x HTTP/1.1\r\nHost: a.test\r\nTransfer-Encoding:  Chunked \r\n"
+                   b"Connection: close\r\n\r\n3\r\nabc\r\n0\r\n\r\n")
+        response = raw_exchange(self.proxy_port, request)
+        self.assertTrue(response.startswith(b"HTTP/1.1 200"), response[:200])
+        self.assertEqual(json.loads(response.split(b"\r\n\r\n", 1)[1])["body"], "abc")
+
+    def test_content_length_list_reaches_upstream_as_one_value(self):
+        request = (b"POST /public/x HTTP/1.1\r\nHost: a.test\r\nContent-Length: 3, 3\r\n"
+                   b"Connection: close\r\n\r\nabc")
+        response = raw_exchange(self.proxy_port, request)
+        self.assertTrue(response.startswith(b"HTTP/1.1 200"), response[:200])
+        seen = json.loads(response.split(b"\r\n\r\n", 1)[1])
+        lengths = [value for name, value in seen["headers"] if name.lower() == "content-length"]
+        self.assertEqual(lengths, ["3"])
+
+    def test_two_authorization_headers_are_rejected(self):
+        request = (b"GET /public/x HTTP/1.1\r\nHost: a.test\r\nAuthorization: Bearer a\r\n"
+                   b"Authorization: Bearer b\r\n\r\n")
+        response = raw_exchange(self.proxy_port, request)
+        self.assertTrue(response.startswith(b"HTTP/1.1 400"), response[:200])
+        self.assertIn(b"more than one Authorization header", response)
+        self.assertNotIn(b'"name":"safety"', response)
+
+    def test_decision_with_repeated_forwarded_header_is_rejected(self):
+        for name in ("X-Forwarded-Uri", "X-Forwarded-Host", "X-Forwarded-Method", "X-Forwarded-Proto"):
+            with self.subTest(name=name):
+                values = {"X-Forwarded-Uri": (b"/public/x", b"/admin/x"),
+                          "X-Forwarded-Host": (b"a.test", b"b.test"),
+                          "X-Forwarded-Method": (b"GET", b"POST"),
+                          "X-Forwarded-Proto": (b"http", b"https")}[name]
+                request = (b"GET /decisions HTTP/1.1\r\nHost: a.test\r\n" +
+                           b"".join(name.encode() + b": " + value + b"\r\n" for value in values) +
+                           b"Connection: close\r\n\r\n")
+                response = raw_exchange(self.gatehouse.api_port, request)
+                self.assertTrue(response.startswith(b"HTTP/1.1 400"), response[:200])
+                self.assertIn(f"more than one {name} header".encode(), response)
+
     def test_repeated_content_length_reaches_upstream_once(self):
         request = (b"POST /public/x HTTP/1.1\r\nHost: a.test\r\nContent-Length: 3\r\nContent-Length: 3\r\n"
                    b"Connection: close\r\n\r\nabc")

@@ -78,6 +78,9 @@ TEST(Load, DefaultsFillAbsentKeys) {
   EXPECT_EQ(at(document, {"access_rules", "matching_strategy"}), json::value("regexp"));
   EXPECT_EQ(at(document, {"errors", "fallback"}), (json::array{"json"}));
   EXPECT_EQ(at(document, {"errors", "handlers", "json", "enabled"}), json::value(true));
+  // The token service's admin API has no authentication, so it stays on loopback by default.
+  EXPECT_EQ(at(document, {"oauth2", "serve", "admin", "host"}), json::value("127.0.0.1"));
+  EXPECT_EQ(at(document, {"oauth2", "serve", "public", "host"}), json::value(""));
 }
 
 TEST(Load, DefaultsPresentForDisabledHandlers) {
