@@ -201,12 +201,12 @@ class ProxyHandler final : public http::RequestHandler {
       bhttp::request_serializer<bhttp::buffer_body> request_serializer(exchange.parser.get());
       if (connection->tls) {
         co_await http::relay_message<true>(exchange.stream, exchange.buffer, exchange.parser, *connection->tls,
-                                           request_serializer, options.read_timeout, options.write_timeout, ec,
-                                           read_failed);
+                                           request_serializer, connection->relay_chunk(), options.read_timeout,
+                                           options.write_timeout, ec, read_failed);
       } else {
         co_await http::relay_message<true>(exchange.stream, exchange.buffer, exchange.parser, *connection->plain,
-                                           request_serializer, options.read_timeout, options.write_timeout, ec,
-                                           read_failed);
+                                           request_serializer, connection->relay_chunk(), options.read_timeout,
+                                           options.write_timeout, ec, read_failed);
       }
       if (ec && read_failed) co_return false;  // the client went away or timed out mid-body
       if (ec && may_retry && ec != beast::error::timeout) continue;
@@ -275,12 +275,12 @@ class ProxyHandler final : public http::RequestHandler {
     bhttp::response_serializer<bhttp::buffer_body> response_serializer(response);
     if (connection->tls) {
       co_await http::relay_message<false>(*connection->tls, connection->buffer, *response_parser, exchange.stream,
-                                          response_serializer, options.idle_timeout, options.write_timeout, ec,
-                                          response_read_failed);
+                                          response_serializer, connection->relay_chunk(), options.idle_timeout,
+                                          options.write_timeout, ec, response_read_failed);
     } else {
       co_await http::relay_message<false>(*connection->plain, connection->buffer, *response_parser, exchange.stream,
-                                          response_serializer, options.idle_timeout, options.write_timeout, ec,
-                                          response_read_failed);
+                                          response_serializer, connection->relay_chunk(), options.idle_timeout,
+                                          options.write_timeout, ec, response_read_failed);
     }
     if (ec) co_return false;
 
