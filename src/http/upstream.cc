@@ -90,13 +90,24 @@ std::string handshake_failure_reason(TlsStream& stream, const boost::system::err
 
 }  // namespace
 
+std::string upstream_pool_key(std::string_view host, std::string_view port, bool tls) {
+  return fmt::format("{}://{}:{}", tls ? "https" : "http", host, port);
+}
+
 asio::awaitable<std::unique_ptr<UpstreamConnection>> acquire_upstream(const std::string& host, const std::string& port,
+                                                                      bool tls, Duration timeout, ConnectError& error,
+                                                                      std::string& reason) {
+  co_return co_await acquire_upstream(upstream_pool_key(host, port, tls), host, port, tls, timeout, error, reason);
+}
+
+asio::awaitable<std::unique_ptr<UpstreamConnection>> acquire_upstream(const std::string& pool_key,
+                                                                      const std::string& host, const std::string& port,
                                                                       bool tls, Duration timeout, ConnectError& error,
                                                                       std::string& reason) {
   error = ConnectError::none;
   reason.clear();
-  std::string key = fmt::format("{}://{}:{}", tls ? "https" : "http", host, port);
-  auto pooled = idle_pool.find(key);
+  if (pool_key.empty()) co_return co_await acquire_upstream(host, port, tls, timeout, error, reason);
+  auto pooled = idle_pool.find(pool_key);
   while (pooled != idle_pool.end() && !pooled->second.empty()) {
     std::unique_ptr<UpstreamConnection> connection = std::move(pooled->second.back());
     pooled->second.pop_back();
@@ -117,7 +128,7 @@ asio::awaitable<std::unique_ptr<UpstreamConnection>> acquire_upstream(const std:
   }
 
   auto connection = std::make_unique<UpstreamConnection>();
-  connection->key = std::move(key);
+  connection->key = pool_key;
   if (tls) {
     connection->tls.emplace(executor, upstream_tls_context());
   } else {

@@ -47,6 +47,9 @@ struct UpstreamConnection {
 
 enum class ConnectError { none, unreachable, timed_out, tls_failed };
 
+// Returns the key of the pool that holds connections to host:port, for acquire_upstream.
+std::string upstream_pool_key(std::string_view host, std::string_view port, bool tls);
+
 // Returns a pooled idle connection to host:port, or opens one within `timeout`. With `tls`,
 // a new connection completes a TLS handshake that sends the host as SNI and verifies the
 // certificate chain against OpenSSL's default CA file and directory (which SSL_CERT_FILE and
@@ -56,6 +59,12 @@ enum class ConnectError { none, unreachable, timed_out, tls_failed };
 boost::asio::awaitable<std::unique_ptr<UpstreamConnection>> acquire_upstream(
     const std::string& host, const std::string& port, bool tls, Duration timeout, ConnectError& error,
     std::string& reason);
+
+// Same as above, with the pool key computed once by upstream_pool_key (computed here when
+// empty).
+boost::asio::awaitable<std::unique_ptr<UpstreamConnection>> acquire_upstream(
+    const std::string& pool_key, const std::string& host, const std::string& port, bool tls, Duration timeout,
+    ConnectError& error, std::string& reason);
 
 // Returns a connection whose last response was read completely to the pool of this worker.
 // At most 64 idle connections per scheme, host and port are kept, and further ones are closed.

@@ -189,8 +189,8 @@ class ProxyHandler final : public http::RequestHandler {
     for (int attempt = 0;; ++attempt) {
       http::ConnectError connect_error = http::ConnectError::none;
       std::string connect_failure;
-      connection = co_await http::acquire_upstream(upstream.host, upstream.port, upstream.tls, options.read_timeout,
-                                                   connect_error, connect_failure);
+      connection = co_await http::acquire_upstream(upstream.pool_key, upstream.host, upstream.port, upstream.tls,
+                                                   options.read_timeout, connect_error, connect_failure);
       if (!connection) {
         spdlog::warn("upstream {}://{}:{}: {}", upstream.scheme, upstream.host, upstream.port, connect_failure);
         co_return co_await empty_response(exchange, connect_error == http::ConnectError::timed_out ? 504 : 502);
