@@ -5,6 +5,7 @@
 #include <cctype>
 
 #include <boost/beast/http/field.hpp>
+#include <boost/container/small_vector.hpp>
 
 namespace gh::http {
 namespace {
@@ -18,6 +19,24 @@ bool is_token_char(unsigned char c) {
   switch (c) {
     case '!': case '#': case '$': case '%': case '&': case '\'': case '*': case '+':
     case '-': case '.': case '^': case '_': case '`': case '|': case '~':
+      return true;
+    default:
+      return false;
+  }
+}
+
+// The hop-by-hop fields of RFC 9110 section 7.6.1, with the Proxy-Connection of old clients.
+bool is_hop_by_hop(bhttp::field field) {
+  switch (field) {
+    case bhttp::field::connection:
+    case bhttp::field::keep_alive:
+    case bhttp::field::proxy_connection:
+    case bhttp::field::proxy_authenticate:
+    case bhttp::field::proxy_authorization:
+    case bhttp::field::te:
+    case bhttp::field::trailer:
+    case bhttp::field::transfer_encoding:
+    case bhttp::field::upgrade:
       return true;
     default:
       return false;
@@ -59,36 +78,35 @@ std::string canonical_header_name(std::string_view name) {
 }
 
 void remove_hop_by_hop(bhttp::fields& fields) {
-  // Names listed in Connection are hop-by-hop too (RFC 9110 section 7.6.1).
-  std::vector<std::string> listed;
+  // Names listed in Connection are hop-by-hop too (RFC 9110 section 7.6.1). The views point
+  // into the Connection values, so those fields are erased last.
+  boost::container::small_vector<std::string_view, 8> listed;
   for (auto [field_it, field_end] = fields.equal_range(bhttp::field::connection); field_it != field_end; ++field_it) {
-    const auto& field = *field_it;
-    std::string_view value = field.value();
+    std::string_view value = field_it->value();
     size_t start = 0;
     while (start <= value.size()) {
       size_t comma = value.find(',', start);
       if (comma == std::string_view::npos) comma = value.size();
       std::string_view token = trim(value.substr(start, comma - start));
-      if (!token.empty()) listed.emplace_back(token);
+      // A client or upstream that lists Content-Length or Host in Connection would otherwise
+      // strip the length of a body that is still forwarded, so the next hop reads that body
+      // as a new request (request smuggling), or strip the Host the rule was matched against.
+      bool protected_name = iequals(token, "content-length") || iequals(token, "host");
+      if (!token.empty() && !protected_name) listed.push_back(token);
       start = comma + 1;
     }
   }
-  for (const std::string& name : listed) {
-    // A client or upstream that lists Content-Length or Host in Connection would otherwise
-    // strip the length of a body that is still forwarded, so the next hop reads that body as
-    // a new request (request smuggling), or strip the Host the rule was matched against.
-    if (iequals(name, "content-length") || iequals(name, "host")) continue;
-    fields.erase(name);
-  }
 
-  static constexpr std::array kHopByHop = {
-      bhttp::field::connection,         bhttp::field::keep_alive,
-      bhttp::field::proxy_connection,   bhttp::field::proxy_authenticate,
-      bhttp::field::proxy_authorization, bhttp::field::te,
-      bhttp::field::trailer,            bhttp::field::transfer_encoding,
-      bhttp::field::upgrade,
-  };
-  for (bhttp::field field : kHopByHop) fields.erase(field);
+  // One pass over the fields instead of one lookup per name.
+  for (auto field = fields.begin(); field != fields.end();) {
+    const bool listed_by_connection = std::any_of(listed.begin(), listed.end(), [&](std::string_view name) {
+      return iequals(field->name_string(), name);
+    });
+    const bool erase = field->name() != bhttp::field::connection &&
+                       (is_hop_by_hop(field->name()) || listed_by_connection);
+    field = erase ? fields.erase(field) : std::next(field);
+  }
+  fields.erase(bhttp::field::connection);
 }
 
 void remove_forwarded(bhttp::fields& fields) {

@@ -90,13 +90,24 @@ std::string handshake_failure_reason(TlsStream& stream, const boost::system::err
 
 }  // namespace
 
+std::string upstream_pool_key(std::string_view host, std::string_view port, bool tls) {
+  return fmt::format("{}://{}:{}", tls ? "https" : "http", host, port);
+}
+
 asio::awaitable<std::unique_ptr<UpstreamConnection>> acquire_upstream(const std::string& host, const std::string& port,
+                                                                      bool tls, Duration timeout, ConnectError& error,
+                                                                      std::string& reason) {
+  co_return co_await acquire_upstream(upstream_pool_key(host, port, tls), host, port, tls, timeout, error, reason);
+}
+
+asio::awaitable<std::unique_ptr<UpstreamConnection>> acquire_upstream(const std::string& pool_key,
+                                                                      const std::string& host, const std::string& port,
                                                                       bool tls, Duration timeout, ConnectError& error,
                                                                       std::string& reason) {
   error = ConnectError::none;
   reason.clear();
-  std::string key = fmt::format("{}://{}:{}", tls ? "https" : "http", host, port);
-  auto pooled = idle_pool.find(key);
+  if (pool_key.empty()) co_return co_await acquire_upstream(host, port, tls, timeout, error, reason);
+  auto pooled = idle_pool.find(pool_key);
   while (pooled != idle_pool.end() && !pooled->second.empty()) {
     std::unique_ptr<UpstreamConnection> connection = std::move(pooled->second.back());
     pooled->second.pop_back();
@@ -117,7 +128,7 @@ asio::awaitable<std::unique_ptr<UpstreamConnection>> acquire_upstream(const std:
   }
 
   auto connection = std::make_unique<UpstreamConnection>();
-  connection->key = std::move(key);
+  connection->key = pool_key;
   if (tls) {
     connection->tls.emplace(executor, upstream_tls_context());
   } else {
@@ -161,24 +172,29 @@ template <bool IsRequest, typename InputStream, typename OutputStream>
 asio::awaitable<void> relay_message(InputStream& input, beast::flat_buffer& input_buffer,
                                     bhttp::parser<IsRequest, bhttp::buffer_body>& parser, OutputStream& output,
                                     bhttp::serializer<IsRequest, bhttp::buffer_body>& serializer,
-                                    Duration read_timeout, Duration write_timeout, boost::system::error_code& ec,
-                                    bool& read_failed) {
+                                    std::span<char> chunk, Duration read_timeout, Duration write_timeout,
+                                    boost::system::error_code& ec, bool& read_failed) {
   read_failed = false;
-  std::array<char, 16 * 1024> chunk{};
   auto& body = parser.get().body();
+  body.data = nullptr;
+  body.size = 0;
+  body.more = !parser.is_done();
 
   if (parser.is_done()) {
-    body.data = nullptr;
-    body.size = 0;
-    body.more = false;
-  } else {
-    body.data = nullptr;
-    body.size = 0;
-    body.more = true;
+    // No body: the header and, for chunked framing, the last chunk go out in one write.
+    beast::get_lowest_layer(output).expires_after(write_timeout);
+    co_await bhttp::async_write(output, serializer, asio::redirect_error(asio::use_awaitable, ec));
+    if (ec == bhttp::error::need_buffer) ec = {};
+    co_return;
   }
-  beast::get_lowest_layer(output).expires_after(write_timeout);
-  co_await bhttp::async_write_header(output, serializer, asio::redirect_error(asio::use_awaitable, ec));
-  if (ec) co_return;
+
+  // Without body bytes at hand, the next read may wait for a peer that streams, so the
+  // header goes out first. With some, the first write below carries the header as well.
+  if (input_buffer.size() == 0) {
+    beast::get_lowest_layer(output).expires_after(write_timeout);
+    co_await bhttp::async_write_header(output, serializer, asio::redirect_error(asio::use_awaitable, ec));
+    if (ec) co_return;
+  }
 
   while (!parser.is_done()) {
     body.data = chunk.data();
@@ -194,7 +210,14 @@ asio::awaitable<void> relay_message(InputStream& input, beast::flat_buffer& inpu
     // empty buffer must not reach the serializer, because in chunked framing it would write
     // the zero-size last chunk and end the message early.
     const size_t received = chunk.size() - body.size;
-    if (received == 0 && !parser.is_done()) continue;
+    if (received == 0 && !parser.is_done()) {
+      if (!serializer.is_header_done() && input_buffer.size() == 0) {
+        beast::get_lowest_layer(output).expires_after(write_timeout);
+        co_await bhttp::async_write_header(output, serializer, asio::redirect_error(asio::use_awaitable, ec));
+        if (ec) co_return;
+      }
+      continue;
+    }
     body.data = received == 0 ? nullptr : chunk.data();
     body.size = received;
     body.more = !parser.is_done();
@@ -219,19 +242,19 @@ asio::awaitable<void> relay_message(InputStream& input, beast::flat_buffer& inpu
 // upstream connection.
 template asio::awaitable<void> relay_message<true>(beast::tcp_stream&, beast::flat_buffer&,
                                                   bhttp::parser<true, bhttp::buffer_body>&, beast::tcp_stream&,
-                                                  bhttp::serializer<true, bhttp::buffer_body>&, Duration, Duration,
+                                                  bhttp::serializer<true, bhttp::buffer_body>&, std::span<char>, Duration, Duration,
                                                   boost::system::error_code&, bool&);
 template asio::awaitable<void> relay_message<true>(beast::tcp_stream&, beast::flat_buffer&,
                                                   bhttp::parser<true, bhttp::buffer_body>&, TlsStream&,
-                                                  bhttp::serializer<true, bhttp::buffer_body>&, Duration, Duration,
+                                                  bhttp::serializer<true, bhttp::buffer_body>&, std::span<char>, Duration, Duration,
                                                   boost::system::error_code&, bool&);
 template asio::awaitable<void> relay_message<false>(beast::tcp_stream&, beast::flat_buffer&,
                                                    bhttp::parser<false, bhttp::buffer_body>&, beast::tcp_stream&,
-                                                   bhttp::serializer<false, bhttp::buffer_body>&, Duration, Duration,
+                                                   bhttp::serializer<false, bhttp::buffer_body>&, std::span<char>, Duration, Duration,
                                                    boost::system::error_code&, bool&);
 template asio::awaitable<void> relay_message<false>(TlsStream&, beast::flat_buffer&,
                                                    bhttp::parser<false, bhttp::buffer_body>&, beast::tcp_stream&,
-                                                   bhttp::serializer<false, bhttp::buffer_body>&, Duration, Duration,
+                                                   bhttp::serializer<false, bhttp::buffer_body>&, std::span<char>, Duration, Duration,
                                                    boost::system::error_code&, bool&);
 
 }  // namespace gh::http

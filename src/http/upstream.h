@@ -3,6 +3,7 @@
 
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 
 #include <boost/asio/awaitable.hpp>
@@ -17,6 +18,9 @@
 
 namespace gh::http {
 
+// Maximum bytes of message body that one relay step reads and writes.
+inline constexpr std::size_t kRelayChunkBytes = 16 * 1024;
+
 // An open connection to an upstream, with its read buffer. Exactly one of `plain` and `tls`
 // is set.
 struct UpstreamConnection {
@@ -28,9 +32,23 @@ struct UpstreamConnection {
 
   // The TCP layer, which carries the timeouts of both kinds of connection.
   boost::beast::tcp_stream& tcp() { return tls ? tls->next_layer() : *plain; }
+
+  // Scratch space for relaying bodies through this connection, allocated on first use and
+  // kept while the connection stays pooled. The request and the response relay take turns
+  // with it, never both at once.
+  std::span<char> relay_chunk() {
+    if (!relay_chunk_) relay_chunk_ = std::make_unique_for_overwrite<char[]>(kRelayChunkBytes);
+    return {relay_chunk_.get(), kRelayChunkBytes};
+  }
+
+ private:
+  std::unique_ptr<char[]> relay_chunk_;
 };
 
 enum class ConnectError { none, unreachable, timed_out, tls_failed };
+
+// Returns the key of the pool that holds connections to host:port, for acquire_upstream.
+std::string upstream_pool_key(std::string_view host, std::string_view port, bool tls);
 
 // Returns a pooled idle connection to host:port, or opens one within `timeout`. With `tls`,
 // a new connection completes a TLS handshake that sends the host as SNI and verifies the
@@ -42,21 +60,29 @@ boost::asio::awaitable<std::unique_ptr<UpstreamConnection>> acquire_upstream(
     const std::string& host, const std::string& port, bool tls, Duration timeout, ConnectError& error,
     std::string& reason);
 
+// Same as above, with the pool key computed once by upstream_pool_key (computed here when
+// empty).
+boost::asio::awaitable<std::unique_ptr<UpstreamConnection>> acquire_upstream(
+    const std::string& pool_key, const std::string& host, const std::string& port, bool tls, Duration timeout,
+    ConnectError& error, std::string& reason);
+
 // Returns a connection whose last response was read completely to the pool of this worker.
 // At most 64 idle connections per scheme, host and port are kept, and further ones are closed.
 void release_upstream(std::unique_ptr<UpstreamConnection> connection);
 
-// Streams a message body from `input` (whose parser has read the header) to `output`
-// through `serializer`, which must wrap `parser.get()`. Writes the header first. Each read
-// waits at most `read_timeout` and each write at most `write_timeout`. Instantiated for
-// tcp_stream and ssl_stream<tcp_stream> on either side.
+// Streams a message from `input` (whose parser has read the header) to `output` through
+// `serializer`, which must wrap `parser.get()`, using `chunk` to carry body bytes. The
+// header goes out together with the body bytes that `input_buffer` already holds, or on
+// its own when there are none, so a peer that streams its body sees the header before the
+// first body byte. Each read waits at most `read_timeout` and each write at most
+// `write_timeout`. Instantiated for tcp_stream and ssl_stream<tcp_stream> on either side.
 template <bool IsRequest, typename InputStream, typename OutputStream>
 boost::asio::awaitable<void> relay_message(
     InputStream& input, boost::beast::flat_buffer& input_buffer,
     boost::beast::http::parser<IsRequest, boost::beast::http::buffer_body>& parser,
     OutputStream& output,
     boost::beast::http::serializer<IsRequest, boost::beast::http::buffer_body>& serializer,
-    Duration read_timeout, Duration write_timeout, boost::system::error_code& ec,
+    std::span<char> chunk, Duration read_timeout, Duration write_timeout, boost::system::error_code& ec,
     bool& read_failed);
 
 }  // namespace gh::http

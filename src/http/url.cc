@@ -1,6 +1,6 @@
 #include "http/url.h"
 
-#include <vector>
+#include <boost/container/small_vector.hpp>
 
 namespace gh::http {
 namespace {
@@ -59,7 +59,8 @@ std::optional<std::string> percent_decode(std::string_view text) {
 std::string normalize_path(std::string_view decoded_path) {
   if (decoded_path.empty()) return {};
 
-  std::vector<std::string_view> segments;
+  // Paths of up to 16 segments stay in the inline storage, without a heap allocation.
+  boost::container::small_vector<std::string_view, 16> segments;
   size_t start = 0;
   bool trailing_slash = false;
   while (start <= decoded_path.size()) {

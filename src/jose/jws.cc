@@ -18,11 +18,14 @@
 #include <openssl/hmac.h>
 #include <openssl/rsa.h>
 
+#include <array>
+
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <fmt/format.h>
 
 #include "jose/base64url.h"
+#include "jose/digest.h"
 #include "jose/openssl_util.h"
 
 namespace gh::jose {
@@ -46,19 +49,19 @@ constexpr int kMinRsaBits = 2048;  // RFC 7518 §3.3 and §3.5
 const EVP_MD* no_digest() { return nullptr; }
 
 constexpr AlgorithmInfo kAlgorithms[] = {
-    {Algorithm::rs256, "RS256", Family::rsa_pkcs1, EVP_sha256, "", 0},
-    {Algorithm::rs384, "RS384", Family::rsa_pkcs1, EVP_sha384, "", 0},
-    {Algorithm::rs512, "RS512", Family::rsa_pkcs1, EVP_sha512, "", 0},
-    {Algorithm::ps256, "PS256", Family::rsa_pss, EVP_sha256, "", 0},
-    {Algorithm::ps384, "PS384", Family::rsa_pss, EVP_sha384, "", 0},
-    {Algorithm::ps512, "PS512", Family::rsa_pss, EVP_sha512, "", 0},
-    {Algorithm::es256, "ES256", Family::ecdsa, EVP_sha256, "P-256", 32},
-    {Algorithm::es384, "ES384", Family::ecdsa, EVP_sha384, "P-384", 48},
-    {Algorithm::es512, "ES512", Family::ecdsa, EVP_sha512, "P-521", 66},
+    {Algorithm::rs256, "RS256", Family::rsa_pkcs1, fetched_sha256, "", 0},
+    {Algorithm::rs384, "RS384", Family::rsa_pkcs1, fetched_sha384, "", 0},
+    {Algorithm::rs512, "RS512", Family::rsa_pkcs1, fetched_sha512, "", 0},
+    {Algorithm::ps256, "PS256", Family::rsa_pss, fetched_sha256, "", 0},
+    {Algorithm::ps384, "PS384", Family::rsa_pss, fetched_sha384, "", 0},
+    {Algorithm::ps512, "PS512", Family::rsa_pss, fetched_sha512, "", 0},
+    {Algorithm::es256, "ES256", Family::ecdsa, fetched_sha256, "P-256", 32},
+    {Algorithm::es384, "ES384", Family::ecdsa, fetched_sha384, "P-384", 48},
+    {Algorithm::es512, "ES512", Family::ecdsa, fetched_sha512, "P-521", 66},
     {Algorithm::eddsa, "EdDSA", Family::eddsa, no_digest, "Ed25519", 0},
-    {Algorithm::hs256, "HS256", Family::hmac, EVP_sha256, "", 32},
-    {Algorithm::hs384, "HS384", Family::hmac, EVP_sha384, "", 48},
-    {Algorithm::hs512, "HS512", Family::hmac, EVP_sha512, "", 64},
+    {Algorithm::hs256, "HS256", Family::hmac, fetched_sha256, "", 32},
+    {Algorithm::hs384, "HS384", Family::hmac, fetched_sha384, "", 48},
+    {Algorithm::hs512, "HS512", Family::hmac, fetched_sha512, "", 64},
 };
 
 const AlgorithmInfo& info(Algorithm alg) {
@@ -230,6 +233,90 @@ bool init_digest_context(EVP_MD_CTX* ctx, const AlgorithmInfo& alg, const Jwk& k
   return true;
 }
 
+// A public-key context set up for verifying one algorithm with one key. The
+// EVP_PKEY_verify(3) manual allows more than one verification on a context with the same
+// parameters, so each worker thread keeps a few of them instead of setting one up (and
+// looking up the algorithm's implementation) for every token. The context holds a reference to its key, so
+// a cached key pointer cannot be reused by another key while its slot exists.
+struct VerifyContext {
+  const EVP_PKEY* key = nullptr;
+  Algorithm alg = Algorithm::rs256;
+  Owned<EVP_PKEY_CTX> context;
+};
+
+// Contexts per thread. A key set rarely has more live signing keys than this. Beyond it,
+// slots are reused in turn, which only costs a fresh set-up.
+constexpr std::size_t kVerifyContextsPerThread = 8;
+
+Owned<EVP_PKEY_CTX> new_verify_context(const AlgorithmInfo& alg, const Jwk& key) {
+  Owned<EVP_PKEY_CTX> context(EVP_PKEY_CTX_new_from_pkey(nullptr, key.pkey(), nullptr));
+  if (!context || EVP_PKEY_verify_init(context.get()) != 1 ||
+      EVP_PKEY_CTX_set_signature_md(context.get(), alg.digest()) != 1) {
+    return nullptr;
+  }
+  if (alg.family == Family::rsa_pss) {
+    // RFC 7518 §3.5: MGF1 with the same hash, salt as long as the hash output.
+    if (EVP_PKEY_CTX_set_rsa_padding(context.get(), RSA_PKCS1_PSS_PADDING) != 1 ||
+        EVP_PKEY_CTX_set_rsa_pss_saltlen(context.get(), RSA_PSS_SALTLEN_DIGEST) != 1 ||
+        EVP_PKEY_CTX_set_rsa_mgf1_md(context.get(), alg.digest()) != 1) {
+      return nullptr;
+    }
+  } else if (alg.family == Family::rsa_pkcs1) {
+    if (EVP_PKEY_CTX_set_rsa_padding(context.get(), RSA_PKCS1_PADDING) != 1) return nullptr;
+  }
+  return context;
+}
+
+// Returns this thread's verification context for `key` and `alg`, created when needed, or
+// null when OpenSSL cannot set one up.
+EVP_PKEY_CTX* verify_context(const AlgorithmInfo& alg, const Jwk& key) {
+  thread_local std::array<VerifyContext, kVerifyContextsPerThread> slots;
+  thread_local std::size_t next_slot = 0;
+  for (VerifyContext& slot : slots) {
+    if (slot.context && slot.key == key.pkey() && slot.alg == alg.alg) return slot.context.get();
+  }
+  Owned<EVP_PKEY_CTX> created = new_verify_context(alg, key);
+  if (!created) return nullptr;
+  VerifyContext& slot = slots[next_slot];
+  next_slot = (next_slot + 1) % slots.size();
+  slot = VerifyContext{key.pkey(), alg.alg, std::move(created)};
+  return slot.context.get();
+}
+
+// Hashes `data` with the algorithm's digest into `digest` and returns the digest length, or 0
+// when hashing fails.
+unsigned int hash_input(const AlgorithmInfo& alg, std::string_view data,
+                        std::array<unsigned char, EVP_MAX_MD_SIZE>& digest) {
+  thread_local Owned<EVP_MD_CTX> context(EVP_MD_CTX_new());
+  unsigned int length = 0;
+  if (!context || EVP_DigestInit_ex2(context.get(), alg.digest(), nullptr) != 1 ||
+      EVP_DigestUpdate(context.get(), data.data(), data.size()) != 1 ||
+      EVP_DigestFinal_ex(context.get(), digest.data(), &length) != 1) {
+    return 0;
+  }
+  return length;
+}
+
+// RSA and ECDSA: hash here, then check the signature over the hash with a cached context.
+bool verify_hashed(const AlgorithmInfo& alg, const Jwk& key, std::string_view data,
+                   std::string_view signature) {
+  std::array<unsigned char, EVP_MAX_MD_SIZE> digest{};
+  const unsigned int length = hash_input(alg, data, digest);
+  EVP_PKEY_CTX* context = length == 0 ? nullptr : verify_context(alg, key);
+  return context != nullptr &&
+         EVP_PKEY_verify(context, bytes_of(signature), signature.size(), digest.data(), length) == 1;
+}
+
+// EdDSA signs the message itself rather than a hash of it, so it goes through the one-shot
+// digest-verify interface.
+bool verify_eddsa(const AlgorithmInfo& alg, const Jwk& key, std::string_view data,
+                  std::string_view signature) {
+  Owned<EVP_MD_CTX> ctx(EVP_MD_CTX_new());
+  return ctx && init_digest_context(ctx.get(), alg, key, false) &&
+         EVP_DigestVerify(ctx.get(), bytes_of(signature), signature.size(), bytes_of(data),
+                          data.size()) == 1;
+}
+
 bool verify_signature(const AlgorithmInfo& alg, const Jwk& key, std::string_view data,
                       std::string_view signature) {
   if (alg.family == Family::hmac) {
@@ -246,10 +333,8 @@ bool verify_signature(const AlgorithmInfo& alg, const Jwk& key, std::string_view
     signature = der;
   }
 
-  Owned<EVP_MD_CTX> ctx(EVP_MD_CTX_new());
-  const bool ok = ctx && init_digest_context(ctx.get(), alg, key, false) &&
-                  EVP_DigestVerify(ctx.get(), bytes_of(signature), signature.size(),
-                                   bytes_of(data), data.size()) == 1;
+  const bool ok = alg.family == Family::eddsa ? verify_eddsa(alg, key, data, signature)
+                                              : verify_hashed(alg, key, data, signature);
   // A failed verification leaves entries on this thread's error queue; drop them.
   if (!ok) ERR_clear_error();
   return ok;

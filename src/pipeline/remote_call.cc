@@ -1,7 +1,5 @@
 #include "pipeline/remote_call.h"
 
-#include <openssl/evp.h>
-
 #include <algorithm>
 #include <array>
 #include <cctype>
@@ -13,6 +11,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "jose/digest.h"
 #include "pipeline/config_values.h"
 
 namespace gh::pipeline {
@@ -117,11 +116,6 @@ std::string form_encode(std::string_view text) {
   return out;
 }
 
-std::string sha256(std::string_view data) {
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int length = 0;
-  EVP_Digest(data.data(), data.size(), digest, &length, EVP_sha256(), nullptr);
-  return std::string(reinterpret_cast<const char*>(digest), length);
-}
+std::string sha256(std::string_view data) { return jose::sha256(data); }
 
 }  // namespace gh::pipeline

@@ -80,6 +80,10 @@ boost::asio::awaitable<std::optional<Error>> run_handlers(const CompiledRule& ru
 }
 
 void log_denial(const Request& request, const CompiledRule* rule, const Error& error) {
+  // The arguments below build strings, so a denial that the log level drops returns first.
+  const auto level = error.status >= 500 ? spdlog::level::warn : spdlog::level::debug;
+  if (!spdlog::should_log(level)) return;
+
   std::string_view rule_id = rule == nullptr ? std::string_view() : std::string_view(rule->rule->id);
   if (error.status >= 500) {
     spdlog::warn("request {} {} failed with {}: {}{}; rule \"{}\"", request.method,

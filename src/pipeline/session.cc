@@ -26,31 +26,43 @@ boost::json::object header_map(const boost::beast::http::fields& fields) {
   return map;
 }
 
+boost::json::object match_context_data(const Request& request, const Session& session, const text::DataUse& use) {
+  boost::json::object match_context;
+  if (use.reads("MatchContext", "RegexpCaptureGroups")) {
+    boost::json::array captures;
+    for (const std::string& capture : session.match_context.regexp_capture_groups) captures.emplace_back(capture);
+    match_context["RegexpCaptureGroups"] = std::move(captures);
+  }
+  if (use.reads("MatchContext", "URL")) {
+    match_context["URL"] = boost::json::object{{"Scheme", request.scheme},
+                                               {"Host", request.host},
+                                               {"Path", request.path},
+                                               {"RawQuery", request.raw_query}};
+  }
+  if (use.reads("MatchContext", "Method")) match_context["Method"] = request.method;
+  if (use.reads("MatchContext", "Header")) match_context["Header"] = header_map(*request.headers);
+  return match_context;
+}
+
 }  // namespace
 
 boost::json::value template_data(const Request& request, const Session& session) {
-  boost::json::array captures;
-  for (const std::string& capture : session.match_context.regexp_capture_groups) {
-    captures.emplace_back(capture);
-  }
+  return template_data(request, session, text::DataUse{.everything = true, .paths = {}});
+}
 
-  boost::json::object session_headers;
-  for (const auto& [name, value] : session.header) {
-    session_headers[name] = boost::json::array{boost::json::value(value)};
+boost::json::value template_data(const Request& request, const Session& session, const text::DataUse& use) {
+  boost::json::object data;
+  if (use.reads("Subject")) data["Subject"] = session.subject;
+  if (use.reads("Extra")) data["Extra"] = session.extra;
+  if (use.reads("Header")) {
+    boost::json::object session_headers;
+    for (const auto& [name, value] : session.header) {
+      session_headers[name] = boost::json::array{boost::json::value(value)};
+    }
+    data["Header"] = std::move(session_headers);
   }
-
-  boost::json::object url{{"Scheme", request.scheme},
-                          {"Host", request.host},
-                          {"Path", request.path},
-                          {"RawQuery", request.raw_query}};
-  boost::json::object match_context{{"RegexpCaptureGroups", std::move(captures)},
-                                    {"URL", std::move(url)},
-                                    {"Method", request.method},
-                                    {"Header", header_map(*request.headers)}};
-  return boost::json::object{{"Subject", session.subject},
-                             {"Extra", session.extra},
-                             {"Header", std::move(session_headers)},
-                             {"MatchContext", std::move(match_context)}};
+  if (use.reads("MatchContext")) data["MatchContext"] = match_context_data(request, session, use);
+  return data;
 }
 
 }  // namespace gh::pipeline

@@ -8,6 +8,7 @@
 #include <boost/json.hpp>
 
 #include "http/headers.h"
+#include "text/template.h"
 
 namespace gh::pipeline {
 
@@ -45,5 +46,9 @@ struct Session {
 // The data that templates see: Subject, Extra, Header and MatchContext (with URL, Method and
 // the inbound Header map), in the shape documented in text/template.h.
 boost::json::value template_data(const Request& request, const Session& session);
+
+// The same data with only the members that `use` reads, so templates that read the subject
+// do not pay for a copy of every request header.
+boost::json::value template_data(const Request& request, const Session& session, const text::DataUse& use);
 
 }  // namespace gh::pipeline

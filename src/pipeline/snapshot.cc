@@ -5,6 +5,7 @@
 #include <boost/url/parse.hpp>
 #include <fmt/format.h>
 
+#include "http/upstream.h"
 #include "http/url.h"
 #include "pipeline/registry.h"
 
@@ -234,6 +235,7 @@ Expected<Upstream, std::string> parse_upstream(const rules::Upstream& upstream) 
   out.preserve_host = upstream.preserve_host;
   std::string strip = strip_slashes(upstream.strip_path);
   if (!strip.empty()) out.strip_path = "/" + strip;
+  out.pool_key = http::upstream_pool_key(out.host, out.port, out.tls);
   return out;
 }
 

@@ -34,6 +34,7 @@ struct Upstream {
   std::string path;    // decoded, without trailing slash handling
   bool preserve_host = false;
   std::string strip_path;  // normalized to "/segment…" without trailing slash, or empty
+  std::string pool_key;    // http::upstream_pool_key of scheme, host and port
 };
 
 struct CompiledRule {

@@ -189,8 +189,8 @@ class ProxyHandler final : public http::RequestHandler {
     for (int attempt = 0;; ++attempt) {
       http::ConnectError connect_error = http::ConnectError::none;
       std::string connect_failure;
-      connection = co_await http::acquire_upstream(upstream.host, upstream.port, upstream.tls, options.read_timeout,
-                                                   connect_error, connect_failure);
+      connection = co_await http::acquire_upstream(upstream.pool_key, upstream.host, upstream.port, upstream.tls,
+                                                   options.read_timeout, connect_error, connect_failure);
       if (!connection) {
         spdlog::warn("upstream {}://{}:{}: {}", upstream.scheme, upstream.host, upstream.port, connect_failure);
         co_return co_await empty_response(exchange, connect_error == http::ConnectError::timed_out ? 504 : 502);
@@ -201,12 +201,12 @@ class ProxyHandler final : public http::RequestHandler {
       bhttp::request_serializer<bhttp::buffer_body> request_serializer(exchange.parser.get());
       if (connection->tls) {
         co_await http::relay_message<true>(exchange.stream, exchange.buffer, exchange.parser, *connection->tls,
-                                           request_serializer, options.read_timeout, options.write_timeout, ec,
-                                           read_failed);
+                                           request_serializer, connection->relay_chunk(), options.read_timeout,
+                                           options.write_timeout, ec, read_failed);
       } else {
         co_await http::relay_message<true>(exchange.stream, exchange.buffer, exchange.parser, *connection->plain,
-                                           request_serializer, options.read_timeout, options.write_timeout, ec,
-                                           read_failed);
+                                           request_serializer, connection->relay_chunk(), options.read_timeout,
+                                           options.write_timeout, ec, read_failed);
       }
       if (ec && read_failed) co_return false;  // the client went away or timed out mid-body
       if (ec && may_retry && ec != beast::error::timeout) continue;
@@ -275,12 +275,12 @@ class ProxyHandler final : public http::RequestHandler {
     bhttp::response_serializer<bhttp::buffer_body> response_serializer(response);
     if (connection->tls) {
       co_await http::relay_message<false>(*connection->tls, connection->buffer, *response_parser, exchange.stream,
-                                          response_serializer, options.idle_timeout, options.write_timeout, ec,
-                                          response_read_failed);
+                                          response_serializer, connection->relay_chunk(), options.idle_timeout,
+                                          options.write_timeout, ec, response_read_failed);
     } else {
       co_await http::relay_message<false>(*connection->plain, connection->buffer, *response_parser, exchange.stream,
-                                          response_serializer, options.idle_timeout, options.write_timeout, ec,
-                                          response_read_failed);
+                                          response_serializer, connection->relay_chunk(), options.idle_timeout,
+                                          options.write_timeout, ec, response_read_failed);
     }
     if (ec) co_return false;
 

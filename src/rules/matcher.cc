@@ -169,6 +169,17 @@ MatchResult Matcher::match(std::string_view method, std::string_view url) const 
   const MethodTable* table = impl_->find_method(method);
   if (table == nullptr) return result;
 
+  if (table->set_rules.size() == 1 && table->pcre2_rules.empty()) {
+    // With one candidate, matching its own expression finds the captures in the same pass,
+    // where the set would need a second pass for them.
+    const size_t index = table->set_rules.front();
+    if (impl_->patterns[index].matches(url, &result.captures)) {
+      result.kind = MatchResult::Kind::one;
+      result.index = index;
+    }
+    return result;
+  }
+
   std::vector<size_t> found;
   impl_->collect(*table, url, found);
   if (found.empty()) return result;

@@ -6,6 +6,7 @@
 // one hostile template cannot stall a worker.
 #include "text/template.h"
 
+#include <algorithm>
 #include <optional>
 #include <utility>
 #include <vector>
@@ -19,6 +20,7 @@ namespace gh::text {
 struct Template::Impl {
   std::string source;
   std::vector<detail::Node> nodes;
+  DataUse data_use;
 };
 
 namespace {
@@ -529,7 +531,87 @@ class Executor {
   std::optional<std::string> error_;
 };
 
+// Collects what a parse tree reads from the data. `at_top` is false inside the bodies of
+// range and with, where `.` is no longer the data itself, but `$` always is. Variables other
+// than `$` hold results of pipelines, whose reads are collected where they are evaluated.
+class DataUseCollector {
+ public:
+  DataUse take() { return std::move(use_); }
+
+  void nodes(const std::vector<Node>& list, bool at_top) {
+    for (const Node& node : list) this->node(node, at_top);
+  }
+
+ private:
+  void node(const Node& node, bool at_top) {
+    pipeline(node.pipeline, at_top);
+    const bool body_at_top = at_top && node.type != Node::Type::kRange && node.type != Node::Type::kWith;
+    nodes(node.body, body_at_top);
+    nodes(node.else_body, at_top);
+  }
+
+  void pipeline(const Pipeline& pipeline, bool at_top) {
+    for (const Command& command : pipeline.commands) {
+      for (const Operand& operand : command.operands) this->operand(operand, at_top);
+    }
+  }
+
+  void operand(const Operand& operand, bool at_top) {
+    switch (operand.type) {
+      case Operand::Type::kDot:
+        if (at_top) use_.everything = true;
+        break;
+      case Operand::Type::kField:
+        if (at_top) chain(operand.fields);
+        break;
+      case Operand::Type::kVariable:
+        if (operand.name != "$") break;
+        if (operand.fields.empty()) {
+          use_.everything = true;
+        } else {
+          chain(operand.fields);
+        }
+        break;
+      case Operand::Type::kPipeline:
+        if (operand.pipeline) pipeline(*operand.pipeline, at_top);
+        break;
+      case Operand::Type::kFunction:
+      case Operand::Type::kConstant:
+      case Operand::Type::kNil:
+        break;
+    }
+  }
+
+  void chain(const std::vector<std::string>& fields) {
+    if (fields.empty()) return;
+    std::string path = fields.size() == 1 ? fields[0] : fields[0] + "." + fields[1];
+    if (std::find(use_.paths.begin(), use_.paths.end(), path) == use_.paths.end()) {
+      use_.paths.push_back(std::move(path));
+    }
+  }
+
+  DataUse use_;
+};
+
 }  // namespace
+
+bool DataUse::reads(std::string_view name, std::string_view child) const {
+  if (everything) return true;
+  for (const std::string& path : paths) {
+    std::string_view view(path);
+    if (view == name) return true;
+    if (!view.starts_with(name) || view.size() <= name.size() || view[name.size()] != '.') continue;
+    if (child.empty() || view.substr(name.size() + 1) == child) return true;
+  }
+  return false;
+}
+
+void DataUse::merge(const DataUse& other) {
+  everything = everything || other.everything;
+  for (const std::string& path : other.paths) {
+    if (std::find(paths.begin(), paths.end(), path) == paths.end()) paths.push_back(path);
+  }
+}
 
 Template::Template(std::shared_ptr<const Impl> impl) : impl_(std::move(impl)) {}
 Template::~Template() = default;
@@ -540,6 +622,9 @@ Template Template::compile(std::string_view source) {
   auto impl = std::make_shared<Impl>();
   impl->source = std::string(source);
   impl->nodes = parse_template(source);
+  DataUseCollector collector;
+  collector.nodes(impl->nodes, true);
+  impl->data_use = collector.take();
   return Template(std::move(impl));
 }
 
@@ -549,5 +634,7 @@ Expected<std::string, std::string> Template::render(const json::value& data) con
 }
 
 const std::string& Template::source() const { return impl_->source; }
+
+const DataUse& Template::data_use() const { return impl_->data_use; }
 
 }  // namespace gh::text

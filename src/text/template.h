@@ -14,6 +14,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <boost/json.hpp>
 
@@ -27,6 +28,21 @@ class TemplateError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// The parts of the data that a template can read, found by walking its parse tree, so the
+// caller can leave out the parts that no template reads.
+struct DataUse {
+  // True when the template reads the data as a whole (`.` at the top level, or `$`).
+  bool everything = false;
+  // Field chains read from the top level, cut to their first two names ("Subject",
+  // "MatchContext.Header"). A chain of one name means the whole member is read.
+  std::vector<std::string> paths;
+
+  // True when member `name` may be read, or with `child`, when its member `child` may be.
+  bool reads(std::string_view name, std::string_view child = {}) const;
+  // Adds every part that `other` reads.
+  void merge(const DataUse& other);
+};
+
 class Template {
  public:
   // Parses once, at config or rule load. Unknown functions are parse errors.
@@ -38,6 +54,9 @@ class Template {
   Expected<std::string, std::string> render(const boost::json::value& data) const;
 
   const std::string& source() const;
+
+  // The parts of the data this template can read.
+  const DataUse& data_use() const;
 
   ~Template();
   Template(Template&&) noexcept;

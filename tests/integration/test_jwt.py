@@ -143,8 +143,9 @@ class JwtTest(unittest.TestCase):
         cls.gatehouse = cls._enter(Gatehouse(config, rules=rules))
 
         # Fetch the rotation and flight sets once now, so their unknown-kid refresh interval
-        # has passed by the time those tests run. The interval starts at each fetch, and under
-        # emulation the priming requests take seconds, so it is timed from the last response.
+        # has passed by the time those tests run. The interval counts from the start of each
+        # fetch, which lies before the end of its priming request, so timing from the end
+        # is safe however slow the requests are.
         for name in ("rotation", "flight"):
             status, body = cls.get(f"/{name}", cls.token(cls.main_key))
             assert status == 200, f"priming {name} failed with {status}: {body}"

@@ -17,13 +17,15 @@ struct HeaderTemplate {
 
 class Header final : public Mutator {
  public:
-  explicit Header(std::vector<HeaderTemplate> headers) : headers_(std::move(headers)) {}
+  explicit Header(std::vector<HeaderTemplate> headers) : headers_(std::move(headers)) {
+    for (const HeaderTemplate& header : headers_) data_use_.merge(header.value.data_use());
+  }
 
   boost::asio::awaitable<StepResult> mutate(const Request& request,
                                             Session& session) const override {
     if (headers_.empty()) co_return StepResult();
 
-    boost::json::value data = template_data(request, session);
+    boost::json::value data = template_data(request, session, data_use_);
     for (const HeaderTemplate& header : headers_) {
       Expected<std::string, std::string> value = header.value.render(data);
       if (!value) {
@@ -44,6 +46,7 @@ class Header final : public Mutator {
 
  private:
   std::vector<HeaderTemplate> headers_;
+  text::DataUse data_use_;  // the data parts that any of the templates reads
 };
 
 }  // namespace

@@ -1,6 +1,7 @@
 #include "pipeline/mutate/noop.h"
 
 #include <array>
+#include <iterator>
 
 namespace gh::pipeline::mutate {
 namespace {
@@ -20,6 +21,8 @@ class Noop final : public Mutator {
  public:
   boost::asio::awaitable<StepResult> mutate(const Request& request,
                                             Session& session) const override {
+    session.header.reserve(session.header.size() + static_cast<size_t>(std::distance(request.headers->begin(),
+                                                                                      request.headers->end())));
     for (const auto& field : *request.headers) {
       std::string name = http::canonical_header_name(field.name_string());
       if (is_excluded(name)) continue;

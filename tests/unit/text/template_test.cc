@@ -225,5 +225,65 @@ TEST(Template, SharedTemplateRendersConcurrently) {
   EXPECT_EQ(compiled.source(), "{{ .Subject }}-{{ range .Extra.groups }}{{ . }}{{ end }}");
 }
 
+TEST(TemplateDataUse, FieldChainsAtTopLevel) {
+  const DataUse use = Template::compile("{{ .Subject }} {{ .MatchContext.URL.Path }} {{ .Extra.name }}").data_use();
+  EXPECT_FALSE(use.everything);
+  EXPECT_TRUE(use.reads("Subject"));
+  EXPECT_TRUE(use.reads("Extra"));
+  EXPECT_TRUE(use.reads("MatchContext"));
+  EXPECT_TRUE(use.reads("MatchContext", "URL"));
+  EXPECT_FALSE(use.reads("MatchContext", "Header"));
+  EXPECT_FALSE(use.reads("Header"));
+}
+
+TEST(TemplateDataUse, WholeMemberReadsEveryChild) {
+  const DataUse use = Template::compile("{{ with .MatchContext }}{{ .Method }}{{ end }}").data_use();
+  EXPECT_FALSE(use.everything);
+  EXPECT_TRUE(use.reads("MatchContext", "Header"));
+  EXPECT_TRUE(use.reads("MatchContext", "Method"));
+  EXPECT_FALSE(use.reads("Subject"));
+}
+
+TEST(TemplateDataUse, DotInsideRangeIsNotTheData) {
+  const DataUse use = Template::compile("{{ range .Extra.groups }}{{ . }}{{ .Subject }}{{ end }}").data_use();
+  EXPECT_FALSE(use.everything);
+  EXPECT_TRUE(use.reads("Extra"));
+  EXPECT_FALSE(use.reads("Subject"));
+}
+
+TEST(TemplateDataUse, RootVariableAndBareDotReadEverything) {
+  EXPECT_TRUE(Template::compile("{{ . }}").data_use().everything);
+  EXPECT_TRUE(Template::compile("{{ $x := . }}{{ $x.Subject }}").data_use().everything);
+  EXPECT_TRUE(Template::compile("{{ range .Extra.groups }}{{ $ }}{{ end }}").data_use().everything);
+  EXPECT_TRUE(Template::compile("{{ if true }}{{ printf \"%v\" . }}{{ end }}").data_use().everything);
+}
+
+TEST(TemplateDataUse, RootVariableChainInsideWith) {
+  const DataUse use = Template::compile("{{ with .Extra }}{{ $.Subject }}{{ else }}{{ .Header }}{{ end }}").data_use();
+  EXPECT_FALSE(use.everything);
+  EXPECT_TRUE(use.reads("Extra"));
+  EXPECT_TRUE(use.reads("Subject"));
+  EXPECT_TRUE(use.reads("Header"));
+  EXPECT_FALSE(use.reads("MatchContext"));
+}
+
+TEST(TemplateDataUse, SubPipelinesAndFunctionArguments) {
+  const DataUse use =
+      Template::compile("{{ (index .MatchContext.RegexpCaptureGroups 0) }}{{ upper (print .Subject) }}").data_use();
+  EXPECT_TRUE(use.reads("MatchContext", "RegexpCaptureGroups"));
+  EXPECT_TRUE(use.reads("Subject"));
+  EXPECT_FALSE(use.reads("MatchContext", "URL"));
+}
+
+TEST(TemplateDataUse, MergeKeepsEveryPart) {
+  DataUse use = Template::compile("{{ .Subject }}").data_use();
+  use.merge(Template::compile("{{ .MatchContext.Header.Get \"x\" }}").data_use());
+  EXPECT_TRUE(use.reads("Subject"));
+  EXPECT_TRUE(use.reads("MatchContext", "Header"));
+  EXPECT_FALSE(use.reads("MatchContext", "URL"));
+  use.merge(Template::compile("{{ . }}").data_use());
+  EXPECT_TRUE(use.everything);
+}
+
 }  // namespace
 }  // namespace gh::text
