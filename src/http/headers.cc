@@ -56,6 +56,12 @@ bool iequals(std::string_view a, std::string_view b) {
          std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) { return lower(x) == lower(y); });
 }
 
+bool same_name_modulo_underscores(std::string_view a, std::string_view b) {
+  auto fold = [](char c) { return c == '_' ? '-' : lower(c); };
+  return a.size() == b.size() &&
+         std::equal(a.begin(), a.end(), b.begin(), [&](char x, char y) { return fold(x) == fold(y); });
+}
+
 bool is_token(std::string_view name) {
   return !name.empty() && std::all_of(name.begin(), name.end(), [](char c) {
     return is_token_char(static_cast<unsigned char>(c));

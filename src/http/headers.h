@@ -20,6 +20,9 @@ std::string canonical_header_name(std::string_view name);
 
 bool iequals(std::string_view a, std::string_view b);
 
+// True when two header names are equal ignoring case and treating '_' as '-'.
+bool same_name_modulo_underscores(std::string_view a, std::string_view b);
+
 // `text` without leading and trailing spaces and tabs (optional whitespace, RFC 9110 5.6.3).
 std::string_view trim(std::string_view text);
 

@@ -1,5 +1,7 @@
 #include "proxy/proxy.h"
 
+#include <algorithm>
+
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -132,9 +134,18 @@ class ProxyHandler final : public http::RequestHandler {
     message.target(target);
     message.version(11);
 
-    // A header that a mutator sets replaces every copy the client sent.
-    for (const auto& [name, value] : decision.session.header) message.erase(name);
-    for (const auto& [name, value] : decision.session.header) message.set(name, value);
+    // A header that a mutator sets replaces every copy the client sent, including spellings
+    // with '_' for '-' (X_User for X-User): CGI and WSGI servers map both to one variable.
+    const auto& mutated = decision.session.header;
+    if (!mutated.empty()) {
+      for (auto field = message.begin(); field != message.end();) {
+        const bool shadowed = std::any_of(mutated.begin(), mutated.end(), [&](const auto& entry) {
+          return http::same_name_modulo_underscores(field->name_string(), entry.first);
+        });
+        field = shadowed ? message.erase(field) : std::next(field);
+      }
+    }
+    for (const auto& [name, value] : mutated) message.set(name, value);
 
     std::string forwarded_for = trusted ? first_value(message, "X-Forwarded-For") : std::string();
     if (!exchange.remote_address.empty()) {

@@ -252,6 +252,14 @@ class ProxyTest(unittest.TestCase):
         seen = self.forwarded("GET", "/user/me", [("X-User", "admin"), ("X-User", "root")])
         self.assertEqual(echo_header(seen, "X-User"), ["guest"])
 
+    def test_mutator_header_replaces_underscore_spellings(self):
+        # CGI and WSGI servers read X_User and X-User as the same variable.
+        seen = self.forwarded("GET", "/user/me", [("X_User", "admin"), ("x_USER", "root"),
+                                                  ("X_Other", "kept")])
+        self.assertEqual(echo_header(seen, "X-User"), ["guest"])
+        self.assertEqual(echo_header(seen, "X_User"), [])
+        self.assertEqual(echo_header(seen, "X_Other"), ["kept"])
+
     def test_untrusted_forwarded_headers_replaced(self):
         seen = self.forwarded("GET", "/public/fwd",
                               [("X-Forwarded-For", "203.0.113.9"),
