@@ -107,17 +107,13 @@ class JwtTest(unittest.TestCase):
                              [("RS256", "rotated"), ("RS256", "flight-new"), ("ES256", "spare")])
         cls.main_key = cls.keys["key-rs256"]
 
-        cls.stack = []
-        try:
-            cls._start_servers()
-        except BaseException:
-            cls.tearDownClass()
-            raise
+        # Contexts entered with enterClassContext are exited even when set-up fails.
+        cls._start_servers()
 
     @classmethod
     def _start_servers(cls) -> None:
-        cls.jwks_server = cls._enter(JwksServer())
-        cls.echo = cls._enter(EchoServer())
+        cls.jwks_server = cls.enterClassContext(JwksServer())
+        cls.echo = cls.enterClassContext(EchoServer())
         main_keys = jwks(*(cls.keys[f"key-{alg.lower()}"] for alg in ALGORITHMS))
         for name in ("main", "rotation", "flight", "failing", "slow"):
             cls.jwks_server.set_jwks(name, main_keys)
@@ -140,7 +136,7 @@ class JwtTest(unittest.TestCase):
                 "jwks_max_wait": f"{int(MAX_WAIT_SECONDS * 1000)}ms",
             }}},
         })
-        cls.gatehouse = cls._enter(Gatehouse(config, rules=rules))
+        cls.gatehouse = cls.enterClassContext(Gatehouse(config, rules=rules))
 
         # Fetch the rotation and flight sets once now, so their unknown-kid refresh interval
         # has passed by the time those tests run. The interval counts from the start of each
@@ -150,17 +146,6 @@ class JwtTest(unittest.TestCase):
             status, body = cls.get(f"/{name}", cls.token(cls.main_key))
             assert status == 200, f"priming {name} failed with {status}: {body}"
         cls.primed_at = time.monotonic()
-
-    @classmethod
-    def _enter(cls, context):
-        value = context.__enter__()
-        cls.stack.append(context)
-        return value
-
-    @classmethod
-    def tearDownClass(cls) -> None:
-        for context in reversed(cls.stack):
-            context.__exit__(None, None, None)
 
     # -- helpers
 

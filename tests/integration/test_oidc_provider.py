@@ -226,30 +226,15 @@ class OidcProviderTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls) -> None:
         ensure_node_modules()
-        cls.stack: list[Any] = []
-        try:
-            cls._start_servers()
-        except BaseException:
-            cls.tearDownClass()
-            raise
-
-    @classmethod
-    def _enter(cls, context: Any) -> Any:
-        value = context.__enter__()
-        cls.stack.append(context)
-        return value
-
-    @classmethod
-    def tearDownClass(cls) -> None:
-        for context in reversed(cls.stack):
-            context.__exit__(None, None, None)
+        # Contexts entered with enterClassContext are exited even when set-up fails.
+        cls._start_servers()
 
     @classmethod
     def _start_servers(cls) -> None:
-        cls.provider = cls._enter(OidcProvider("provider"))
+        cls.provider = cls.enterClassContext(OidcProvider("provider"))
         # A second, unrelated authorization server with its own keys and issuer.
-        cls.other = cls._enter(OidcProvider("other-provider"))
-        cls.echo = cls._enter(EchoServer())
+        cls.other = cls.enterClassContext(OidcProvider("other-provider"))
+        cls.echo = cls.enterClassContext(EchoServer())
 
         issuer = cls.provider.issuer
         introspection_url = cls.provider.metadata["introspection_endpoint"]
@@ -309,7 +294,7 @@ class OidcProviderTest(unittest.TestCase):
                 "token_url": cls.provider.metadata["token_endpoint"],
             }},
         }})
-        cls.gatehouse = cls._enter(Gatehouse(config, rules=rules))
+        cls.gatehouse = cls.enterClassContext(Gatehouse(config, rules=rules))
 
     # -- helpers
 
