@@ -94,9 +94,9 @@ void remove_hop_by_hop(bhttp::fields& fields) {
       size_t comma = value.find(',', start);
       if (comma == std::string_view::npos) comma = value.size();
       std::string_view token = trim(value.substr(start, comma - start));
-      // A client or upstream that lists Content-Length or Host in Connection would otherwise
-      // strip the length of a body that is still forwarded, so the next hop reads that body
-      // as a new request (request smuggling), or strip the Host the rule was matched against.
+      // Connection never strips Content-Length or Host. Without the length, the next hop
+      // would read a forwarded body as a new request (request smuggling). Without Host, the
+      // upstream would not see the host the rule was matched against.
       bool protected_name = iequals(token, "content-length") || iequals(token, "host");
       if (!token.empty() && !protected_name) listed.push_back(token);
       start = comma + 1;

@@ -544,8 +544,8 @@ class OidcProviderTest(unittest.TestCase):
                     self.assert_unauthorized(path, token)
 
     def test_jwt_at_introspection_rule_is_not_active(self) -> None:
-        # The provider answers `active: false` for a JWT it is asked to introspect, its own
-        # JWT access tokens included, so a rule that only introspects rejects them with 401.
+        # The provider returns `active: false` for a JWT sent to its introspection endpoint,
+        # its own JWT access tokens included, so a rule that only introspects returns 401.
         self.assert_unauthorized("/reports", "eyJhbGciOiJSUzI1NiJ9.e30.c2ln")
         self.assert_unauthorized("/reports", self.provider.token("orders.read", ORDERS))
 

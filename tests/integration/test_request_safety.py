@@ -71,8 +71,9 @@ class RequestSafetyTest(unittest.TestCase):
         self.assertEqual(response.count(b"HTTP/1.1 "), 1, response)
 
     def test_connection_cannot_strip_content_length(self):
-        # The body is a complete request. Were Content-Length dropped because Connection names
-        # it, the upstream would run that request unchecked and answer the next client with it.
+        # The body is a complete request. If Content-Length were dropped because Connection
+        # names it, the upstream would run that request unchecked and send its response to the
+        # next client.
         smuggled = b"GET /admin/smuggled HTTP/1.1\r\nHost: a.test\r\nX-User: root\r\n\r\n"
         request = (b"POST /public/first HTTP/1.1\r\nHost: a.test\r\nConnection: Content-Length, close\r\n"
                    b"Content-Length: %d\r\n\r\n" % len(smuggled)) + smuggled
@@ -104,7 +105,7 @@ class RequestSafetyTest(unittest.TestCase):
                     self.assertTrue(response.startswith(b"HTTP/1.1 400"), response[:200])
                     self.assertEqual(response.count(b"HTTP/1.1 "), 1, response)
 
-    def test_chunked_body_with_spaces_around_the_coding_is_forwarded(self):
+    def test_padded_chunked_coding_forwarded(self):
         request = (b"POST /public/x HTTP/1.1\r\nHost: a.test\r\nTransfer-Encoding:  Chunked \r\n"
                    b"Connection: close\r\n\r\n3\r\nabc\r\n0\r\n\r\n")
         response = raw_exchange(self.proxy_port, request)
