@@ -112,15 +112,6 @@ class RequestSafetyTest(unittest.TestCase):
         self.assertTrue(response.startswith(b"HTTP/1.1 200"), response[:200])
         self.assertEqual(json.loads(response.split(b"\r\n\r\n", 1)[1])["body"], "abc")
 
-    def test_content_length_list_reaches_upstream_as_one_value(self):
-        request = (b"POST /public/x HTTP/1.1\r\nHost: a.test\r\nContent-Length: 3, 3\r\n"
-                   b"Connection: close\r\n\r\nabc")
-        response = raw_exchange(self.proxy_port, request)
-        self.assertTrue(response.startswith(b"HTTP/1.1 200"), response[:200])
-        seen = json.loads(response.split(b"\r\n\r\n", 1)[1])
-        lengths = [value for name, value in seen["headers"] if name.lower() == "content-length"]
-        self.assertEqual(lengths, ["3"])
-
     def test_two_authorization_headers_are_rejected(self):
         request = (b"GET /public/x HTTP/1.1\r\nHost: a.test\r\nAuthorization: Bearer a\r\n"
                    b"Authorization: Bearer b\r\n\r\n")
@@ -144,14 +135,17 @@ class RequestSafetyTest(unittest.TestCase):
                 self.assertIn(f"more than one {name} header".encode(), response)
 
     def test_repeated_content_length_reaches_upstream_once(self):
-        request = (b"POST /public/x HTTP/1.1\r\nHost: a.test\r\nContent-Length: 3\r\nContent-Length: 3\r\n"
-                   b"Connection: close\r\n\r\nabc")
-        response = raw_exchange(self.proxy_port, request)
-        self.assertTrue(response.startswith(b"HTTP/1.1 200"), response[:200])
-        seen = json.loads(response.split(b"\r\n\r\n", 1)[1])
-        lengths = [value for name, value in seen["headers"] if name.lower() == "content-length"]
-        self.assertEqual(lengths, ["3"])
-        self.assertEqual(seen["body"], "abc")
+        # Identical values as a list in one field or as two fields.
+        for lengths_sent in (b"Content-Length: 3, 3\r\n", b"Content-Length: 3\r\nContent-Length: 3\r\n"):
+            with self.subTest(lengths_sent=lengths_sent):
+                request = (b"POST /public/x HTTP/1.1\r\nHost: a.test\r\n" + lengths_sent +
+                           b"Connection: close\r\n\r\nabc")
+                response = raw_exchange(self.proxy_port, request)
+                self.assertTrue(response.startswith(b"HTTP/1.1 200"), response[:200])
+                seen = json.loads(response.split(b"\r\n\r\n", 1)[1])
+                lengths = [value for name, value in seen["headers"] if name.lower() == "content-length"]
+                self.assertEqual(lengths, ["3"])
+                self.assertEqual(seen["body"], "abc")
 
     def test_decision_host_with_path_is_rejected(self):
         status, _, _ = http("GET", self.api_url + "/decisions/admin/secret",
