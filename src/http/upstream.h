@@ -47,7 +47,7 @@ struct UpstreamConnection {
 
 enum class ConnectError { none, unreachable, timed_out, tls_failed };
 
-// Returns the key of the pool that holds connections to host:port, for acquire_upstream.
+// Returns the key of the pool of connections to host:port, for acquire_upstream.
 std::string upstream_pool_key(std::string_view host, std::string_view port, bool tls);
 
 // Returns a pooled idle connection to host:port, or opens one within `timeout`. With `tls`,
@@ -72,8 +72,8 @@ void release_upstream(std::unique_ptr<UpstreamConnection> connection);
 
 // Streams a message from `input` (whose parser has read the header) to `output` through
 // `serializer`, which must wrap `parser.get()`, using `chunk` to carry body bytes. The
-// header goes out together with the body bytes that `input_buffer` already holds, or on
-// its own when there are none, so a peer that streams its body sees the header before the
+// header goes out together with the body bytes that `input_buffer` already contains, or on
+// its own when there are none, so a peer that streams its body receives the header before the
 // first body byte. Each read waits at most `read_timeout` and each write at most
 // `write_timeout`. Instantiated for tcp_stream and ssl_stream<tcp_stream> on either side.
 template <bool IsRequest, typename InputStream, typename OutputStream>
