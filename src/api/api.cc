@@ -44,7 +44,7 @@ asio::awaitable<bool> discard_body(http::Exchange& exchange) {
   while (!parser.is_done()) {
     parser.get().body().data = chunk.data();
     parser.get().body().size = chunk.size();
-    exchange.stream.expires_after(exchange.options.read_timeout);
+    exchange.watchdog.expires_after(exchange.options.read_timeout);
     co_await bhttp::async_read_some(exchange.stream, exchange.buffer, parser,
                                     asio::redirect_error(asio::use_awaitable, ec));
     if (ec == bhttp::error::need_buffer) ec = {};

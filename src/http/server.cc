@@ -2,6 +2,7 @@
 
 #include "http/headers.h"
 #include "http/url.h"
+#include "http/wire.h"
 
 #include <list>
 
@@ -12,9 +13,8 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/http/empty_body.hpp>
 #include <boost/beast/http/read.hpp>
-#include <boost/beast/http/string_body.hpp>
-#include <boost/beast/http/write.hpp>
 #include <boost/json.hpp>
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
@@ -137,6 +137,7 @@ asio::awaitable<void> Server::Impl::session(Worker& worker, tcp::socket socket, 
   socket.set_option(tcp::no_delay(true), ec);
 
   beast::tcp_stream stream(std::move(socket));
+  Watchdog watchdog(stream);
   beast::flat_buffer buffer;
   worker.connections.push_back(Connection{&stream, false});
   auto self = std::prev(worker.connections.end());
@@ -149,20 +150,20 @@ asio::awaitable<void> Server::Impl::session(Worker& worker, tcp::socket socket, 
     parser.body_limit(boost::none);  // bodies are streamed; handlers bound what they buffer
 
     self->busy = false;
-    stream.expires_after(first ? options.read_timeout : options.idle_timeout);
+    watchdog.expires_after(first ? options.read_timeout : options.idle_timeout);
     co_await bhttp::async_read_header(stream, buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
     self->busy = true;
     first = false;
     if (ec) {
       if (ec == bhttp::error::header_limit) {
-        Exchange exchange{stream, buffer, parser, options, remote_address};
+        Exchange exchange{stream, watchdog, buffer, parser, options, remote_address};
         co_await write_simple_response(exchange, 431, "application/json",
                                        R"({"error":{"code":431,"status":"Request Header Fields Too Large","message":"The request header is larger than the server accepts"}})",
                                        {}, false);
       } else if (ec != bhttp::error::end_of_stream && ec != asio::error::eof &&
                  ec != beast::error::timeout && ec != asio::error::operation_aborted &&
                  ec != asio::error::connection_reset && buffer.size() > 0) {
-        Exchange exchange{stream, buffer, parser, options, remote_address};
+        Exchange exchange{stream, watchdog, buffer, parser, options, remote_address};
         co_await write_simple_response(exchange, 400, "application/json",
                                        R"({"error":{"code":400,"status":"Bad Request","message":"The request is not valid HTTP/1.1"}})",
                                        {}, false);
@@ -170,7 +171,7 @@ asio::awaitable<void> Server::Impl::session(Worker& worker, tcp::socket socket, 
       break;
     }
 
-    Exchange exchange{stream, buffer, parser, options, remote_address};
+    Exchange exchange{stream, watchdog, buffer, parser, options, remote_address};
     if (std::string_view problem = framing_problem(parser); !problem.empty()) {
       spdlog::debug("{} listener: rejected a request from {}: {}", options.name, remote_address, problem);
       co_await write_simple_response(exchange, 400, "application/json", bad_request_body(problem), {}, false);
@@ -278,25 +279,28 @@ asio::awaitable<bool> write_simple_response(Exchange& exchange, unsigned status,
                                             const std::vector<std::pair<std::string, std::string>>& headers,
                                             bool keep_alive) {
   const auto& request = exchange.parser.get();
-  bhttp::response<bhttp::string_body> response{static_cast<bhttp::status>(status),
-                                                request.version() == 10 ? 10 : 11};
+  bhttp::response<bhttp::empty_body> response;
+  response.result(status);
+  response.version(request.version() == 10 ? 10 : 11);
   for (const auto& [name, value] : headers) response.insert(name, value);
   if (!content_type.empty()) response.set(bhttp::field::content_type, content_type);
-  bool head = request.method() == bhttp::verb::head;
-  response.body() = std::move(body);
-  response.prepare_payload();
-  if (head) response.body().clear();
+  // 1xx, 204 and 304 responses have no body and no Content-Length (RFC 9110 sections 8.6,
+  // 15.3.5 and 15.4.5).
+  const bool bodiless = status / 100 == 1 || status == 204 || status == 304;
+  if (bodiless) body.clear();
+  if (!bodiless) response.set(bhttp::field::content_length, std::to_string(body.size()));
   // An unread request body would be taken for the next request, so such a connection closes.
   response.keep_alive(keep_alive && request.keep_alive() && exchange.parser.is_done());
 
+  // A response to HEAD carries the Content-Length of the body it leaves out.
+  std::string head;
+  append_head(response.base(), head);
+  const bool head_request = request.method() == bhttp::verb::head;
+  const std::array<asio::const_buffer, 2> pieces{asio::buffer(head),
+                                                 head_request ? asio::const_buffer() : asio::buffer(body)};
+  const std::span<const asio::const_buffer> whole(pieces);
   boost::system::error_code ec;
-  exchange.stream.expires_after(exchange.options.write_timeout);
-  bhttp::response_serializer<bhttp::string_body> serializer(response);
-  if (head) {
-    co_await bhttp::async_write_header(exchange.stream, serializer, asio::redirect_error(asio::use_awaitable, ec));
-  } else {
-    co_await bhttp::async_write(exchange.stream, serializer, asio::redirect_error(asio::use_awaitable, ec));
-  }
+  co_await write_all(exchange.stream, exchange.watchdog, exchange.options.write_timeout, whole, ec);
   co_return !ec && response.keep_alive();
 }
 

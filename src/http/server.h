@@ -21,6 +21,7 @@
 #include <boost/beast/http/parser.hpp>
 
 #include "common/duration.h"
+#include "http/watchdog.h"
 
 namespace gh::http {
 
@@ -37,6 +38,7 @@ struct ListenerOptions {
 // A request whose header has been read; its body, if any, is still on the connection.
 struct Exchange {
   boost::beast::tcp_stream& stream;
+  Watchdog& watchdog;  // the timeouts of `stream`: set one before every read and write
   boost::beast::flat_buffer& buffer;
   boost::beast::http::request_parser<boost::beast::http::buffer_body>& parser;
   const ListenerOptions& options;

@@ -158,19 +158,23 @@ asio::awaitable<std::unique_ptr<UpstreamConnection>> acquire_upstream(const std:
       co_return nullptr;
     }
   }
+  // Connecting and the handshake used the stream's own timer; the watchdog takes over.
+  stream.expires_never();
+  connection->watchdog.emplace(stream);
   co_return connection;
 }
 
 void release_upstream(std::unique_ptr<UpstreamConnection> connection) {
   auto& idle = idle_pool[connection->key];
   if (idle.size() >= kMaxIdlePerHost) return;
-  connection->tcp().expires_never();
+  connection->watchdog->expires_never();
   idle.push_back(std::move(connection));
 }
 
 template <bool IsRequest, typename InputStream, typename OutputStream>
-asio::awaitable<void> relay_message(InputStream& input, beast::flat_buffer& input_buffer,
+asio::awaitable<void> relay_message(InputStream& input, Watchdog& input_watchdog, beast::flat_buffer& input_buffer,
                                     bhttp::parser<IsRequest, bhttp::buffer_body>& parser, OutputStream& output,
+                                    Watchdog& output_watchdog,
                                     bhttp::serializer<IsRequest, bhttp::buffer_body>& serializer,
                                     std::span<char> chunk, Duration read_timeout, Duration write_timeout,
                                     boost::system::error_code& ec, bool& read_failed) {
@@ -182,8 +186,9 @@ asio::awaitable<void> relay_message(InputStream& input, beast::flat_buffer& inpu
 
   if (parser.is_done()) {
     // No body: the header and, for chunked framing, the last chunk go out in one write.
-    beast::get_lowest_layer(output).expires_after(write_timeout);
+    output_watchdog.expires_after(write_timeout);
     co_await bhttp::async_write(output, serializer, asio::redirect_error(asio::use_awaitable, ec));
+    ec = output_watchdog.timed_out(ec);
     if (ec == bhttp::error::need_buffer) ec = {};
     co_return;
   }
@@ -191,16 +196,18 @@ asio::awaitable<void> relay_message(InputStream& input, beast::flat_buffer& inpu
   // Without body bytes at hand, the next read may wait for a peer that streams, so the
   // header goes out first. With some, the first write below carries the header as well.
   if (input_buffer.size() == 0) {
-    beast::get_lowest_layer(output).expires_after(write_timeout);
+    output_watchdog.expires_after(write_timeout);
     co_await bhttp::async_write_header(output, serializer, asio::redirect_error(asio::use_awaitable, ec));
+    ec = output_watchdog.timed_out(ec);
     if (ec) co_return;
   }
 
   while (!parser.is_done()) {
     body.data = chunk.data();
     body.size = chunk.size();
-    beast::get_lowest_layer(input).expires_after(read_timeout);
+    input_watchdog.expires_after(read_timeout);
     co_await bhttp::async_read_some(input, input_buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
+    ec = input_watchdog.timed_out(ec);
     if (ec == bhttp::error::need_buffer) ec = {};
     if (ec) {
       read_failed = true;
@@ -212,8 +219,9 @@ asio::awaitable<void> relay_message(InputStream& input, beast::flat_buffer& inpu
     const size_t received = chunk.size() - body.size;
     if (received == 0 && !parser.is_done()) {
       if (!serializer.is_header_done() && input_buffer.size() == 0) {
-        beast::get_lowest_layer(output).expires_after(write_timeout);
+        output_watchdog.expires_after(write_timeout);
         co_await bhttp::async_write_header(output, serializer, asio::redirect_error(asio::use_awaitable, ec));
+        ec = output_watchdog.timed_out(ec);
         if (ec) co_return;
       }
       continue;
@@ -222,8 +230,9 @@ asio::awaitable<void> relay_message(InputStream& input, beast::flat_buffer& inpu
     body.size = received;
     body.more = !parser.is_done();
 
-    beast::get_lowest_layer(output).expires_after(write_timeout);
+    output_watchdog.expires_after(write_timeout);
     co_await bhttp::async_write(output, serializer, asio::redirect_error(asio::use_awaitable, ec));
+    ec = output_watchdog.timed_out(ec);
     if (ec == bhttp::error::need_buffer) ec = {};
     if (ec) co_return;
   }
@@ -232,28 +241,29 @@ asio::awaitable<void> relay_message(InputStream& input, beast::flat_buffer& inpu
     body.data = nullptr;
     body.size = 0;
     body.more = false;
-    beast::get_lowest_layer(output).expires_after(write_timeout);
+    output_watchdog.expires_after(write_timeout);
     co_await bhttp::async_write(output, serializer, asio::redirect_error(asio::use_awaitable, ec));
+    ec = output_watchdog.timed_out(ec);
     if (ec == bhttp::error::need_buffer) ec = {};
   }
 }
 
 // The proxy reads requests from plain client connections and responses from either kind of
 // upstream connection.
-template asio::awaitable<void> relay_message<true>(beast::tcp_stream&, beast::flat_buffer&,
-                                                  bhttp::parser<true, bhttp::buffer_body>&, beast::tcp_stream&,
+template asio::awaitable<void> relay_message<true>(beast::tcp_stream&, Watchdog&, beast::flat_buffer&,
+                                                  bhttp::parser<true, bhttp::buffer_body>&, beast::tcp_stream&, Watchdog&,
                                                   bhttp::serializer<true, bhttp::buffer_body>&, std::span<char>, Duration, Duration,
                                                   boost::system::error_code&, bool&);
-template asio::awaitable<void> relay_message<true>(beast::tcp_stream&, beast::flat_buffer&,
-                                                  bhttp::parser<true, bhttp::buffer_body>&, TlsStream&,
+template asio::awaitable<void> relay_message<true>(beast::tcp_stream&, Watchdog&, beast::flat_buffer&,
+                                                  bhttp::parser<true, bhttp::buffer_body>&, TlsStream&, Watchdog&,
                                                   bhttp::serializer<true, bhttp::buffer_body>&, std::span<char>, Duration, Duration,
                                                   boost::system::error_code&, bool&);
-template asio::awaitable<void> relay_message<false>(beast::tcp_stream&, beast::flat_buffer&,
-                                                   bhttp::parser<false, bhttp::buffer_body>&, beast::tcp_stream&,
+template asio::awaitable<void> relay_message<false>(beast::tcp_stream&, Watchdog&, beast::flat_buffer&,
+                                                   bhttp::parser<false, bhttp::buffer_body>&, beast::tcp_stream&, Watchdog&,
                                                    bhttp::serializer<false, bhttp::buffer_body>&, std::span<char>, Duration, Duration,
                                                    boost::system::error_code&, bool&);
-template asio::awaitable<void> relay_message<false>(TlsStream&, beast::flat_buffer&,
-                                                   bhttp::parser<false, bhttp::buffer_body>&, beast::tcp_stream&,
+template asio::awaitable<void> relay_message<false>(TlsStream&, Watchdog&, beast::flat_buffer&,
+                                                   bhttp::parser<false, bhttp::buffer_body>&, beast::tcp_stream&, Watchdog&,
                                                    bhttp::serializer<false, bhttp::buffer_body>&, std::span<char>, Duration, Duration,
                                                    boost::system::error_code&, bool&);
 

@@ -15,6 +15,7 @@
 #include <boost/beast/ssl/ssl_stream.hpp>
 
 #include "common/duration.h"
+#include "http/watchdog.h"
 
 namespace gh::http {
 
@@ -27,8 +28,14 @@ struct UpstreamConnection {
   std::string key;  // scheme://host:port
   std::optional<boost::beast::tcp_stream> plain;
   std::optional<boost::beast::ssl_stream<boost::beast::tcp_stream>> tls;
+  // The timeouts of reads and writes after the connection is set up (connecting and the TLS
+  // handshake use the stream's own timer). Declared after the streams, so it goes first.
+  std::optional<Watchdog> watchdog;
   boost::beast::flat_buffer buffer;
   bool reused = false;  // taken from the pool rather than freshly connected
+  // Scratch space for message heads written through this connection (see http/wire.h); it
+  // keeps its capacity while the connection stays pooled, so most requests allocate nothing.
+  std::string head;
 
   // The TCP layer, which carries the timeouts of both kinds of connection.
   boost::beast::tcp_stream& tcp() { return tls ? tls->next_layer() : *plain; }
@@ -75,12 +82,13 @@ void release_upstream(std::unique_ptr<UpstreamConnection> connection);
 // header goes out together with the body bytes that `input_buffer` already contains, or on
 // its own when there are none, so a peer that streams its body receives the header before the
 // first body byte. Each read waits at most `read_timeout` and each write at most
-// `write_timeout`. Instantiated for tcp_stream and ssl_stream<tcp_stream> on either side.
+// `write_timeout`, enforced by the watchdog of each side; a timeout sets `ec` to
+// beast::error::timeout. Instantiated for tcp_stream and ssl_stream<tcp_stream> on either side.
 template <bool IsRequest, typename InputStream, typename OutputStream>
 boost::asio::awaitable<void> relay_message(
-    InputStream& input, boost::beast::flat_buffer& input_buffer,
+    InputStream& input, Watchdog& input_watchdog, boost::beast::flat_buffer& input_buffer,
     boost::beast::http::parser<IsRequest, boost::beast::http::buffer_body>& parser,
-    OutputStream& output,
+    OutputStream& output, Watchdog& output_watchdog,
     boost::beast::http::serializer<IsRequest, boost::beast::http::buffer_body>& serializer,
     std::span<char> chunk, Duration read_timeout, Duration write_timeout, boost::system::error_code& ec,
     bool& read_failed);

@@ -14,6 +14,7 @@
 #include "http/headers.h"
 #include "http/upstream.h"
 #include "http/url.h"
+#include "http/wire.h"
 #include "pipeline/errors/handlers.h"
 #include "pipeline/runner.h"
 #include "telemetry/log.h"
@@ -181,7 +182,7 @@ class ProxyHandler final : public http::RequestHandler {
   static asio::awaitable<void> send_continue(http::Exchange& exchange) {
     static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
     boost::system::error_code ec;
-    exchange.stream.expires_after(exchange.options.write_timeout);
+    exchange.watchdog.expires_after(exchange.options.write_timeout);
     co_await asio::async_write(exchange.stream, asio::buffer(kContinue.data(), kContinue.size()),
                                asio::redirect_error(asio::use_awaitable, ec));
   }
@@ -209,16 +210,7 @@ class ProxyHandler final : public http::RequestHandler {
       const bool may_retry = resendable && connection->reused && attempt == 0;
 
       bool read_failed = false;
-      bhttp::request_serializer<bhttp::buffer_body> request_serializer(exchange.parser.get());
-      if (connection->tls) {
-        co_await http::relay_message<true>(exchange.stream, exchange.buffer, exchange.parser, *connection->tls,
-                                           request_serializer, connection->relay_chunk(), options.read_timeout,
-                                           options.write_timeout, ec, read_failed);
-      } else {
-        co_await http::relay_message<true>(exchange.stream, exchange.buffer, exchange.parser, *connection->plain,
-                                           request_serializer, connection->relay_chunk(), options.read_timeout,
-                                           options.write_timeout, ec, read_failed);
-      }
+      co_await send_request(exchange, *connection, ec, read_failed);
       if (ec && read_failed) co_return false;  // the client went away or timed out mid-body
       if (ec && may_retry && ec != beast::error::timeout) continue;
       if (ec) {
@@ -233,7 +225,7 @@ class ProxyHandler final : public http::RequestHandler {
         response_parser->body_limit(boost::none);
         response_parser->header_limit(64 * 1024);
         if (head_request) response_parser->skip(true);
-        connection->tcp().expires_after(options.write_timeout);
+        connection->watchdog->expires_after(options.write_timeout);
         if (connection->tls) {
           co_await bhttp::async_read_header(*connection->tls, connection->buffer, *response_parser,
                                             asio::redirect_error(asio::use_awaitable, ec));
@@ -241,6 +233,7 @@ class ProxyHandler final : public http::RequestHandler {
           co_await bhttp::async_read_header(*connection->plain, connection->buffer, *response_parser,
                                             asio::redirect_error(asio::use_awaitable, ec));
         }
+        ec = connection->watchdog->timed_out(ec);
         unsigned status = response_parser->get().result_int();
         if (ec || status < 100 || status >= 200 || status == 101) break;
       }
@@ -282,20 +275,107 @@ class ProxyHandler final : public http::RequestHandler {
     }
     response.keep_alive(client_keep_alive);
 
+    if (!chunked) {
+      std::optional<size_t> whole = body_at_hand(*response_parser, connection->buffer);
+      if (whole) {
+        co_return co_await write_whole_response(exchange, response.base(), std::move(connection), *whole,
+                                                upstream_keep_alive, client_keep_alive);
+      }
+    }
+
     bool response_read_failed = false;
     bhttp::response_serializer<bhttp::buffer_body> response_serializer(response);
     if (connection->tls) {
-      co_await http::relay_message<false>(*connection->tls, connection->buffer, *response_parser, exchange.stream,
+      co_await http::relay_message<false>(*connection->tls, *connection->watchdog, connection->buffer, *response_parser,
+                                          exchange.stream, exchange.watchdog,
                                           response_serializer, connection->relay_chunk(), options.idle_timeout,
                                           options.write_timeout, ec, response_read_failed);
     } else {
-      co_await http::relay_message<false>(*connection->plain, connection->buffer, *response_parser, exchange.stream,
+      co_await http::relay_message<false>(*connection->plain, *connection->watchdog, connection->buffer,
+                                          *response_parser, exchange.stream, exchange.watchdog,
                                           response_serializer, connection->relay_chunk(), options.idle_timeout,
                                           options.write_timeout, ec, response_read_failed);
     }
     if (ec) co_return false;
 
     if (upstream_keep_alive && response_parser->is_done()) http::release_upstream(std::move(connection));
+    co_return client_keep_alive;
+  }
+
+  // Sends the client's request to the upstream: one write of the head when there is no body,
+  // else the head and the body streamed from the client. `read_failed` tells a failure to read
+  // from the client apart from a failure to write to the upstream.
+  static asio::awaitable<void> send_request(http::Exchange& exchange, http::UpstreamConnection& connection,
+                                            boost::system::error_code& ec, bool& read_failed) {
+    const http::ListenerOptions& options = exchange.options;
+    auto& message = exchange.parser.get();
+    read_failed = false;
+    if (exchange.parser.is_done() && !message.chunked()) {
+      co_await send_head(connection, message.base(), options.write_timeout, ec);
+      co_return;
+    }
+
+    bhttp::request_serializer<bhttp::buffer_body> serializer(message);
+    if (connection.tls) {
+      co_await http::relay_message<true>(exchange.stream, exchange.watchdog, exchange.buffer, exchange.parser,
+                                         *connection.tls, *connection.watchdog, serializer,
+                                         connection.relay_chunk(), options.read_timeout, options.write_timeout, ec,
+                                         read_failed);
+    } else {
+      co_await http::relay_message<true>(exchange.stream, exchange.watchdog, exchange.buffer, exchange.parser,
+                                         *connection.plain, *connection.watchdog,
+                                         serializer, connection.relay_chunk(), options.read_timeout,
+                                         options.write_timeout, ec, read_failed);
+    }
+  }
+
+  // Writes the head of a request without a body to the upstream in one write.
+  static asio::awaitable<void> send_head(http::UpstreamConnection& connection,
+                                         const bhttp::request_header<>& header, Duration timeout,
+                                         boost::system::error_code& ec) {
+    connection.head.clear();
+    http::append_head(header, connection.head);
+    if (!connection.tls) {
+      const asio::const_buffer piece = asio::buffer(connection.head);
+      const std::span<const asio::const_buffer> pieces(&piece, 1);
+      co_await http::write_all(*connection.plain, *connection.watchdog, timeout, pieces, ec);
+      co_return;
+    }
+    connection.watchdog->expires_after(timeout);
+    co_await asio::async_write(*connection.tls, asio::buffer(connection.head),
+                               asio::redirect_error(asio::use_awaitable, ec));
+    ec = connection.watchdog->timed_out(ec);
+  }
+
+  // The size of the response body when none of it remains to be read: 0 when the parser is
+  // done after the head (HEAD, 204, 304, Content-Length: 0), the Content-Length when the
+  // buffer already holds that many bytes. Otherwise the body must be streamed: nullopt.
+  static std::optional<size_t> body_at_hand(const bhttp::response_parser<bhttp::buffer_body>& parser,
+                                            const beast::flat_buffer& buffer) {
+    if (parser.is_done()) return 0;
+    const auto declared = parser.content_length();
+    if (!declared || *declared > buffer.size()) return std::nullopt;
+    return static_cast<size_t>(*declared);
+  }
+
+  // Writes the response head and the first `body_size` bytes of the connection's buffer to
+  // the client in one write, then returns the connection to the pool when the upstream keeps
+  // it open and nothing beyond this response arrived.
+  static asio::awaitable<bool> write_whole_response(http::Exchange& exchange, const bhttp::response_header<>& response,
+                                                    std::unique_ptr<http::UpstreamConnection> connection,
+                                                    size_t body_size, bool upstream_keep_alive,
+                                                    bool client_keep_alive) {
+    connection->head.clear();
+    http::append_head(response, connection->head);
+    const std::array<asio::const_buffer, 2> pieces{asio::buffer(connection->head),
+                                                   asio::buffer(connection->buffer.data().data(), body_size)};
+    const std::span<const asio::const_buffer> whole(pieces);
+    boost::system::error_code ec;
+    co_await http::write_all(exchange.stream, exchange.watchdog, exchange.options.write_timeout, whole, ec);
+    if (ec) co_return false;
+
+    connection->buffer.consume(body_size);
+    if (upstream_keep_alive && connection->buffer.size() == 0) http::release_upstream(std::move(connection));
     co_return client_keep_alive;
   }
 
@@ -313,12 +393,12 @@ class ProxyHandler final : public http::RequestHandler {
     response.body().size = 0;
     response.body().more = false;
     bhttp::response_serializer<bhttp::buffer_body> serializer(response);
-    exchange.stream.expires_after(exchange.options.write_timeout);
+    exchange.watchdog.expires_after(exchange.options.write_timeout);
     co_await bhttp::async_write_header(exchange.stream, serializer, asio::redirect_error(asio::use_awaitable, ec));
     if (ec) co_return;
 
-    exchange.stream.expires_never();
-    connection.tcp().expires_never();
+    exchange.watchdog.expires_never();
+    connection.watchdog->expires_never();
     if (connection.tls) {
       co_await splice(exchange, *connection.tls, connection.buffer);
     } else {

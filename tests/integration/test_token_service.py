@@ -272,8 +272,9 @@ class TokenServiceTest(unittest.TestCase):
         status, _, body = self.service.admin("POST", "/admin/clients", {"client_secret": "short"})
         self.assertEqual((status, body["error"]), (400, "invalid_client_metadata"))
 
-        status, _, _ = self.service.admin("DELETE", f"/admin/clients/{client_id}")
+        status, headers, _ = self.service.admin("DELETE", f"/admin/clients/{client_id}")
         self.assertEqual(status, 204)
+        self.assertNotIn("content-length", [name.lower() for name, _ in headers])
         status, _, body = self.service.admin("GET", f"/admin/clients/{client_id}")
         self.assertEqual((status, body["error"]), (404, "Unable to locate the resource"))
 
