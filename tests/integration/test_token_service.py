@@ -382,8 +382,12 @@ class SqliteFileTest(unittest.TestCase):
     def test_serve_requires_migration(self) -> None:
         process = TokenServiceProcess(self.dsn)
         config_path = os.path.join(self.folder, "config.json")
+        config = process.config(free_port(), free_port())
+        # Ports chosen here, so that a server on the default proxy or API port cannot change the outcome.
+        config["serve"] = {"proxy": {"host": "127.0.0.1", "port": free_port()},
+                           "api": {"host": "127.0.0.1", "port": free_port()}}
         with open(config_path, "w") as output:
-            json.dump(process.config(free_port(), free_port()), output)
+            json.dump(config, output)
         result = subprocess.run([gatehouse_binary(), "serve", "-c", config_path], capture_output=True,
                                 text=True, timeout=60)
         self.assertEqual(result.returncode, 1)
