@@ -211,7 +211,7 @@ class ProxyHandler final : public http::RequestHandler {
 
       bool read_failed = false;
       co_await send_request(exchange, *connection, ec, read_failed);
-      if (ec && read_failed) co_return false;  // the client went away or timed out mid-body
+      if (ec && read_failed) co_return co_await body_read_failed(exchange, ec);
       if (ec && may_retry && ec != beast::error::timeout) continue;
       if (ec) {
         spdlog::warn("upstream {}: sending the request failed: {}", connection->key, ec.message());
@@ -377,6 +377,23 @@ class ProxyHandler final : public http::RequestHandler {
     connection->buffer.consume(body_size);
     if (upstream_keep_alive && connection->buffer.size() == 0) http::release_upstream(std::move(connection));
     co_return client_keep_alive;
+  }
+
+  // Ends an exchange whose request body could not be read. A body that breaks HTTP framing
+  // (a malformed chunk) gets 400, as a malformed head does; the upstream connection, which
+  // already carries part of the request, is closed by the caller. A client that went away or
+  // timed out gets no response.
+  static asio::awaitable<bool> body_read_failed(http::Exchange& exchange, const boost::system::error_code& ec) {
+    const bool malformed = ec.category() == bhttp::make_error_code(bhttp::error::bad_chunk).category() &&
+                           ec != bhttp::error::end_of_stream && ec != bhttp::error::partial_message;
+    if (!malformed) co_return false;
+
+    spdlog::debug("{} listener: rejected a request body from {}: {}", exchange.options.name, exchange.remote_address,
+                  ec.message());
+    co_return co_await http::write_simple_response(
+        exchange, 400, "application/json",
+        R"({"error":{"code":400,"status":"Bad Request","message":"The request body is not valid HTTP/1.1"}})", {},
+        false);
   }
 
   static asio::awaitable<bool> empty_response(http::Exchange& exchange, unsigned status) {

@@ -112,6 +112,18 @@ class RequestSafetyTest(unittest.TestCase):
         self.assertTrue(response.startswith(b"HTTP/1.1 200"), response[:200])
         self.assertEqual(json.loads(response.split(b"\r\n\r\n", 1)[1])["body"], "abc")
 
+    def test_malformed_chunk_mid_body_gets_400(self):
+        # The head and the first chunk reach the upstream before the bad chunk size is read.
+        request = (b"POST /public/x HTTP/1.1\r\nHost: a.test\r\nTransfer-Encoding: chunked\r\n\r\n"
+                   b"3\r\nabc\r\nzz\r\nnot a chunk\r\n0\r\n\r\n")
+        response = raw_exchange(self.proxy_port, request)
+        self.assertTrue(response.startswith(b"HTTP/1.1 400"), response[:200])
+        self.assertIn(b"The request body is not valid HTTP/1.1", response)
+        self.assertEqual(response.count(b"HTTP/1.1 "), 1, response)
+        status, _, body = http("GET", f"http://127.0.0.1:{self.proxy_port}/public/after-bad-chunk")
+        self.assertEqual(status, 200)
+        self.assertEqual(json.loads(body)["path"], "/public/after-bad-chunk")
+
     def test_two_authorization_headers_are_rejected(self):
         request = (b"GET /public/x HTTP/1.1\r\nHost: a.test\r\nAuthorization: Bearer a\r\n"
                    b"Authorization: Bearer b\r\n\r\n")
