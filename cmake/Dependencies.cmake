@@ -13,13 +13,11 @@ pkg_check_modules(PCRE2 REQUIRED IMPORTED_TARGET libpcre2-8)
 find_package(SQLite3 REQUIRED)
 pkg_check_modules(LIBPQ REQUIRED IMPORTED_TARGET libpq)
 
-# Boost.Asio is header-only; these definitions keep its coroutine support and its
-# deprecated-API removal consistent across every translation unit. Asio keeps freed
-# operation and coroutine-frame blocks per thread for reuse, two of each kind by default; a
-# proxied request has more in flight at once (nested coroutine frames, a timer wait beside
-# each socket operation), so with two slots most of them went back to malloc.
-add_compile_definitions(BOOST_ASIO_NO_DEPRECATED BOOST_BEAST_USE_STD_STRING_VIEW
-                        BOOST_ASIO_RECYCLING_ALLOCATOR_CACHE_SIZE=8)
+# Boost.Asio is header-only, so these definitions must match in every translation unit. The
+# second one keeps eight freed operation and coroutine-frame blocks per thread for reuse in
+# place of two: a proxied request has more of them in flight at once (nested coroutine frames),
+# and with two slots most of them went back to malloc.
+add_compile_definitions(BOOST_ASIO_NO_DEPRECATED BOOST_ASIO_RECYCLING_ALLOCATOR_CACHE_SIZE=8)
 
 if(GATEHOUSE_BUILD_TESTS)
   find_package(GTest REQUIRED)
