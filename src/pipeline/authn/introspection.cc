@@ -213,7 +213,7 @@ class Introspection final : public Authenticator {
   Expected<void, Error> identify(const IntrospectionResult& result, Session& session) const {
     if (!settings_.subject_from && !settings_.extra_from) {
       session.subject = result.sub;
-      session.extra = default_extra(result);
+      session.set_extra(default_extra(result));
       return {};
     }
     static const text::GjsonPath kSub = *text::GjsonPath::compile("sub");
@@ -222,7 +222,7 @@ class Introspection final : public Authenticator {
     if (settings_.extra_from) return extract_identity(document, subject_from, *settings_.extra_from, session);
 
     auto identified = extract_identity(document, subject_from, kSub, session);
-    session.extra = default_extra(result);
+    session.set_extra(default_extra(result));
     return identified;
   }
 

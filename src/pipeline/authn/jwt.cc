@@ -26,9 +26,12 @@ namespace json = boost::json;
 using SystemClock = std::chrono::system_clock;
 
 // A token whose signature verified, with its claims (scopes already moved into `scp`).
+// Immutable once cached: sessions share `claims` as their extra data.
 struct VerifiedToken {
   jose::Algorithm alg;
-  json::object claims;
+  json::value claims;  // always an object
+
+  const json::object& claim_set() const { return claims.get_object(); }
 };
 using TokenCache = cache::TtlCache<std::shared_ptr<const VerifiedToken>>;
 // A verified token, or why it failed verification, worded for logs.
@@ -175,10 +178,11 @@ class JwtAuthenticator final : public Authenticator {
     auto checked = check_claims(**verified);
     if (!checked) co_return AuthnResult::failed(jwt_failure(checked.error(), token));
 
-    const json::object& claims = (*verified)->claims;
-    const json::value* subject = claims.if_contains("sub");
+    const std::shared_ptr<const VerifiedToken>& token_entry = *verified;
+    const json::value* subject = token_entry->claim_set().if_contains("sub");
     session.subject = subject != nullptr && subject->is_string() ? std::string(subject->as_string()) : std::string();
-    session.extra = claims;
+    // Shares the cached claims (aliasing constructor: no copy, no allocation).
+    session.extra = std::shared_ptr<const json::value>(token_entry, &token_entry->claims);
     co_return AuthnResult::authenticated();
   }
 
@@ -218,8 +222,8 @@ class JwtAuthenticator final : public Authenticator {
     if (!claims) co_return Unexpected{fmt::format("the token's claims are invalid: {}", claims.error().message)};
     normalize_scopes(*claims);
 
-    auto entry = std::make_shared<const VerifiedToken>(VerifiedToken{decoded->alg, std::move(*claims)});
-    if (auto ttl = cache_ttl(entry->claims)) {
+    auto entry = std::make_shared<const VerifiedToken>(VerifiedToken{decoded->alg, json::value(std::move(*claims))});
+    if (auto ttl = cache_ttl(entry->claim_set())) {
       shared_->tokens.put(key, entry, decoded->payload.size() * 2, *ttl);
     }
     co_return entry;
@@ -242,7 +246,7 @@ class JwtAuthenticator final : public Authenticator {
   }
 
   Expected<void, std::string> check_claims(const VerifiedToken& token) const {
-    const json::object& claims = token.claims;
+    const json::object& claims = token.claim_set();
     if (auto time = jose::check_time(claims, now_(), settings_.leeway); !time) {
       return Unexpected{fmt::format("token claims are not valid ({}): {}", jose::to_string(time.error().code),
                                     time.error().message)};

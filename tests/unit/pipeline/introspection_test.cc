@@ -114,7 +114,7 @@ TEST(SessionIdentity, ExtractsSubjectAndExtra) {
   auto document = boost::json::parse(R"({"identity":{"id":"123"},"session":{"foo":"bar"}})");
   ASSERT_TRUE(extract_identity(document, subject_from, extra_from, session).has_value());
   EXPECT_EQ(session.subject, "123");
-  EXPECT_EQ(session.extra, document);
+  EXPECT_EQ(session.extra_value(), document);
 }
 
 TEST(SessionIdentity, MissingPathsGiveEmptyIdentity) {
@@ -124,7 +124,7 @@ TEST(SessionIdentity, MissingPathsGiveEmptyIdentity) {
   ASSERT_TRUE(extract_identity(document, *text::GjsonPath::compile("sub"), *text::GjsonPath::compile("extra"), session)
                   .has_value());
   EXPECT_EQ(session.subject, "");
-  EXPECT_TRUE(session.extra.is_null());
+  EXPECT_TRUE(session.extra_value().is_null());
 }
 
 TEST(SessionIdentity, WrongTypesAreForbidden) {
