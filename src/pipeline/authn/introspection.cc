@@ -11,6 +11,7 @@
 #include "cache/ttl_cache.h"
 #include "common/heap_size.h"
 #include "http/client.h"
+#include "jose/digest.h"
 #include "pipeline/authn/client_credentials.h"
 #include "pipeline/authn/session_store.h"
 #include "pipeline/config_values.h"
@@ -139,9 +140,10 @@ class Introspection final : public Authenticator {
     const std::string token = extract_token(request, settings_.token_from);
     if (token.empty() || !token.starts_with(settings_.prefix)) co_return AuthnResult::not_responsible();
 
-    const std::string key = settings_.cache ? cache_key_prefix_ + sha256(token) : std::string();
-    std::shared_ptr<const CachedIntrospection> entry =
-        settings_.cache ? settings_.cache->get(key).value_or(nullptr) : nullptr;
+    // Without a digest the cache is skipped, so the endpoint decides.
+    const std::optional<jose::Sha256Digest> digest =
+        settings_.cache ? jose::sha256_digest(token) : std::optional<jose::Sha256Digest>();
+    std::shared_ptr<const CachedIntrospection> entry = digest ? cached_entry(*digest) : nullptr;
     const bool cached = entry != nullptr;
     if (!cached) {
       auto fetched = co_await introspect(request, token);
@@ -156,7 +158,7 @@ class Introspection final : public Authenticator {
     const IntrospectionResult& result = entry->result;
     const auto now = current_time();
     if (auto usable = check_token(result, now); !usable) co_return AuthnResult::failed(std::move(usable.error()));
-    if (settings_.cache && !cached) store(key, entry, now);
+    if (digest && !cached) store(cache_key(*digest), entry, now);
 
     if (auto allowed = check_requirements(result, settings_.requirements); !allowed) {
       co_return AuthnResult::failed(std::move(allowed.error()));
@@ -213,6 +215,23 @@ class Introspection final : public Authenticator {
       settings_.pre_authorization->invalidate(own_token);
     }
     co_return Unexpected(status_failure(kEndpoint, outcome->status));
+  }
+
+  // Returns the cache key: endpoint URL, form suffix and token digest, so that handlers
+  // which send different requests for one token never share an entry.
+  std::string cache_key(const jose::Sha256Digest& digest) const {
+    std::string key;
+    key.reserve(cache_key_prefix_.size() + digest.size());
+    key.append(cache_key_prefix_).append(digest.data(), digest.size());
+    return key;
+  }
+
+  // Looks up the entry of a token digest. The key is built in a per-thread buffer, so a
+  // lookup allocates nothing once the buffer has grown.
+  std::shared_ptr<const CachedIntrospection> cached_entry(const jose::Sha256Digest& digest) const {
+    thread_local std::string key;
+    key.assign(cache_key_prefix_).append(digest.data(), digest.size());
+    return settings_.cache->get(key).value_or(nullptr);
   }
 
   // Caches `entry` until the token's exp, and never longer than cache.ttl when that is set.
