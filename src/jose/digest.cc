@@ -34,21 +34,27 @@ const EVP_MD* fetched_sha512() {
   return md;
 }
 
-std::string sha256(std::string_view data) {
-  // One context per thread, reset by each EVP_DigestInit_ex2, so hashing allocates nothing
-  // beyond the result.
+std::optional<Sha256Digest> sha256_digest(std::string_view data) {
+  // One context per thread, reset by each EVP_DigestInit_ex2, so hashing allocates nothing.
   thread_local std::unique_ptr<EVP_MD_CTX, MdContextFree> context(EVP_MD_CTX_new());
-  unsigned char digest[EVP_MAX_MD_SIZE];
+  Sha256Digest digest;
+  auto* bytes = reinterpret_cast<unsigned char*>(digest.data());
   unsigned int length = 0;
   if (!context || EVP_DigestInit_ex2(context.get(), fetched_sha256(), nullptr) != 1 ||
       EVP_DigestUpdate(context.get(), data.data(), data.size()) != 1 ||
-      EVP_DigestFinal_ex(context.get(), digest, &length) != 1) {
-    // Only an allocation failure inside OpenSSL gets here; try the one-shot call, which
-    // leaves the result empty when it fails too.
+      EVP_DigestFinal_ex(context.get(), bytes, &length) != 1) {
+    // Only an allocation failure inside OpenSSL gets here, so the one-shot call is tried.
     length = 0;
-    EVP_Digest(data.data(), data.size(), digest, &length, EVP_sha256(), nullptr);
+    if (EVP_Digest(data.data(), data.size(), bytes, &length, EVP_sha256(), nullptr) != 1) return std::nullopt;
   }
-  return std::string(reinterpret_cast<const char*>(digest), length);
+  if (length != digest.size()) return std::nullopt;
+  return digest;
+}
+
+std::string sha256(std::string_view data) {
+  // Returns an empty string when hashing fails.
+  const std::optional<Sha256Digest> digest = sha256_digest(data);
+  return digest ? std::string(digest->data(), digest->size()) : std::string();
 }
 
 }  // namespace gh::jose

@@ -7,6 +7,8 @@
 
 #include <openssl/types.h>
 
+#include <array>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -20,5 +22,11 @@ const EVP_MD* fetched_sha512();
 
 // Returns the 32-byte SHA-256 digest of `data`. Thread-safe.
 std::string sha256(std::string_view data);
+
+using Sha256Digest = std::array<char, 32>;
+
+// Returns the SHA-256 digest of `data` without allocating, or nullopt when OpenSSL fails
+// (only when it cannot allocate). Thread-safe.
+std::optional<Sha256Digest> sha256_digest(std::string_view data);
 
 }  // namespace gh::jose

@@ -13,6 +13,15 @@ void Session::set_header(std::string_view name, std::string value) {
   header.emplace_back(std::move(canonical), std::move(value));
 }
 
+const boost::json::value& Session::extra_value() const {
+  static const boost::json::value kNull;
+  return extra ? *extra : kNull;
+}
+
+void Session::set_extra(boost::json::value value) {
+  extra = std::make_shared<const boost::json::value>(std::move(value));
+}
+
 namespace {
 
 boost::json::object header_map(const boost::beast::http::fields& fields) {
@@ -53,7 +62,7 @@ boost::json::value template_data(const Request& request, const Session& session)
 boost::json::value template_data(const Request& request, const Session& session, const text::DataUse& use) {
   boost::json::object data;
   if (use.reads("Subject")) data["Subject"] = session.subject;
-  if (use.reads("Extra")) data["Extra"] = session.extra;
+  if (use.reads("Extra")) data["Extra"] = session.extra_value();
   if (use.reads("Header")) {
     boost::json::object session_headers;
     for (const auto& [name, value] : session.header) {

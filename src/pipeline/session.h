@@ -1,6 +1,7 @@
 // The request as the pipeline reads it, and the authentication session that handlers fill.
 #pragma once
 
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -34,13 +35,20 @@ struct MatchContext {
 // The authentication session: what authenticators, authorizers and mutators set for one request.
 struct Session {
   std::string subject;
-  boost::json::value extra;  // null until an authenticator sets it
+  // The extra data, null until an authenticator sets it. It is immutable and shared, so an
+  // authenticator can hand out data that it caches, such as a verified token's claims,
+  // without copying it on every request.
+  std::shared_ptr<const boost::json::value> extra;
   // Headers to set on the upstream request (proxy) or the decision response (API). Each
   // name appears once; setting a name replaces its value.
   http::HeaderList header;
   MatchContext match_context;
 
   void set_header(std::string_view name, std::string value);
+
+  // Returns the extra data, or a JSON null when no authenticator set it.
+  const boost::json::value& extra_value() const;
+  void set_extra(boost::json::value value);
 };
 
 // The data that templates see: Subject, Extra, Header and MatchContext (with URL, Method and

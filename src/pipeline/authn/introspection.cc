@@ -9,7 +9,9 @@
 #include <spdlog/spdlog.h>
 
 #include "cache/ttl_cache.h"
+#include "common/heap_size.h"
 #include "http/client.h"
+#include "jose/digest.h"
 #include "pipeline/authn/client_credentials.h"
 #include "pipeline/authn/session_store.h"
 #include "pipeline/config_values.h"
@@ -26,14 +28,15 @@ using SystemClock = std::chrono::system_clock;
 
 constexpr std::string_view kEndpoint = "introspection endpoint";
 
-// Cached responses are raw response bodies keyed by URL and token digest.
-using ResultCache = cache::TtlCache<std::string>;
+// Cached responses are parsed results keyed by URL, form suffix and token digest.
+using ResultCache = cache::TtlCache<std::shared_ptr<const CachedIntrospection>>;
 
-// Heap bytes of one cache entry beyond the body and key characters that TtlCache's own
-// estimate (kEntryOverheadBytes) leaves out: the separate heap blocks of the key and the
-// body, the hash bucket, and malloc's per-block headers. An estimate for 64-bit glibc. With
-// it, bench/memory/memory_bench.py measured 33.9 MiB of resident growth for a full 32 MiB
-// cache (200,000 tokens, Release build, x86-64).
+// Heap bytes of one cache entry beyond the parsed result (CachedIntrospection::heap_bytes)
+// and the key characters and nodes that TtlCache's own estimate (kEntryOverheadBytes)
+// covers: the separate heap block of the key, the hash bucket, and malloc's per-block
+// headers. An estimate for 64-bit glibc. With it, bench/memory/memory_bench.py measured
+// 33.9 MiB of resident growth for a full 32 MiB cache (200,000 tokens, Release build,
+// x86-64) when entries were response bodies, charged at their length.
 constexpr std::size_t kEntryHeapOverheadBytes = 128;
 
 // The smallest plausible entry, which sets the entry cap that goes with a byte limit.
@@ -45,6 +48,10 @@ constexpr std::chrono::hours kNoExpiry{24 * 365};
 // Returns the cache shared by every handler whose cache.max_cost is `max_bytes`. Sharing
 // one cache across rules and reloads keeps memory at the configured bound instead of a
 // multiple of it.
+cache::Limits result_cache_limits(std::size_t max_bytes) {
+  return cache::Limits{.max_entries = std::max<std::size_t>(1, max_bytes / kSmallestEntryBytes), .max_bytes = max_bytes};
+}
+
 std::shared_ptr<ResultCache> shared_result_cache(std::size_t max_bytes) {
   static std::mutex mutex;
   static std::map<std::size_t, std::weak_ptr<ResultCache>> caches;
@@ -52,9 +59,7 @@ std::shared_ptr<ResultCache> shared_result_cache(std::size_t max_bytes) {
   std::lock_guard lock(mutex);
   std::erase_if(caches, [](const auto& entry) { return entry.second.expired(); });
   if (auto existing = caches[max_bytes].lock()) return existing;
-  const cache::Limits limits{.max_entries = std::max<std::size_t>(1, max_bytes / kSmallestEntryBytes),
-                             .max_bytes = max_bytes};
-  auto created = std::make_shared<ResultCache>(limits);
+  auto created = std::make_shared<ResultCache>(result_cache_limits(max_bytes));
   caches[max_bytes] = created;
   return created;
 }
@@ -122,6 +127,7 @@ struct IntrospectionSettings {
   std::shared_ptr<ClientTokenSource> pre_authorization;
   std::shared_ptr<ResultCache> cache;  // null when cache.enabled is false
   std::optional<Duration> cache_ttl;
+  IntrospectionDependencies dependencies;
 };
 
 class Introspection final : public Authenticator {
@@ -134,27 +140,37 @@ class Introspection final : public Authenticator {
     const std::string token = extract_token(request, settings_.token_from);
     if (token.empty() || !token.starts_with(settings_.prefix)) co_return AuthnResult::not_responsible();
 
-    const std::string key = settings_.cache ? cache_key_prefix_ + sha256(token) : std::string();
-    std::optional<std::string> body = settings_.cache ? settings_.cache->get(key) : std::nullopt;
-    const bool cached = body.has_value();
+    // Without a digest the cache is skipped, so the endpoint decides.
+    const std::optional<jose::Sha256Digest> digest =
+        settings_.cache ? jose::sha256_digest(token) : std::optional<jose::Sha256Digest>();
+    std::shared_ptr<const CachedIntrospection> entry = digest ? cached_entry(*digest) : nullptr;
+    const bool cached = entry != nullptr;
     if (!cached) {
       auto fetched = co_await introspect(request, token);
       if (!fetched) co_return AuthnResult::failed(std::move(fetched.error()));
-      body = std::move(*fetched);
+      auto parsed = make_cached_introspection(*fetched);
+      if (!parsed) co_return AuthnResult::failed(std::move(parsed.error()));
+      entry = std::move(*parsed);
     }
 
-    auto result = parse_introspection(*body);
-    if (!result) co_return AuthnResult::failed(std::move(result.error()));
-    const auto now = SystemClock::now();
-    if (auto usable = check_token(*result, now); !usable) co_return AuthnResult::failed(std::move(usable.error()));
-    if (settings_.cache && !cached) store(key, std::move(*body), *result, now);
+    // The token checks run on cache hits too: the entry's TTL runs on the steady clock,
+    // which can drift from the wall clock that exp refers to.
+    const IntrospectionResult& result = entry->result;
+    const auto now = current_time();
+    if (auto usable = check_token(result, now); !usable) co_return AuthnResult::failed(std::move(usable.error()));
+    if (digest && !cached) store(cache_key(*digest), entry, now);
 
-    if (auto allowed = check_requirements(*result, settings_.requirements); !allowed) {
+    if (auto allowed = check_requirements(result, settings_.requirements); !allowed) {
       co_return AuthnResult::failed(std::move(allowed.error()));
     }
-    auto identified = identify(*result, session);
+    auto identified = identify(entry, session);
     if (!identified) co_return AuthnResult::failed(std::move(identified.error()));
     co_return AuthnResult::authenticated();
+  }
+
+  std::optional<cache::Counters> cache_counters() const {
+    if (!settings_.cache) return std::nullopt;
+    return settings_.cache->counters();
   }
 
  private:
@@ -171,6 +187,8 @@ class Introspection final : public Authenticator {
 
   // Sends the token to the endpoint and returns the body of a 200 response.
   asio::awaitable<Expected<std::string, Error>> introspect(const Request& request, const std::string& token) const {
+    if (settings_.dependencies.endpoint) co_return co_await settings_.dependencies.endpoint(token);
+
     http::ClientRequest call;
     call.method = "POST";
     call.url = settings_.url;
@@ -199,31 +217,55 @@ class Introspection final : public Authenticator {
     co_return Unexpected(status_failure(kEndpoint, outcome->status));
   }
 
-  void store(const std::string& key, std::string body, const IntrospectionResult& result,
+  // Returns the cache key: endpoint URL, form suffix and token digest, so that handlers
+  // which send different requests for one token never share an entry.
+  std::string cache_key(const jose::Sha256Digest& digest) const {
+    std::string key;
+    key.reserve(cache_key_prefix_.size() + digest.size());
+    key.append(cache_key_prefix_).append(digest.data(), digest.size());
+    return key;
+  }
+
+  // Looks up the entry of a token digest. The key is built in a per-thread buffer, so a
+  // lookup allocates nothing once the buffer has grown.
+  std::shared_ptr<const CachedIntrospection> cached_entry(const jose::Sha256Digest& digest) const {
+    thread_local std::string key;
+    key.assign(cache_key_prefix_).append(digest.data(), digest.size());
+    return settings_.cache->get(key).value_or(nullptr);
+  }
+
+  // Caches `entry` until the token's exp, and never longer than cache.ttl when that is set.
+  void store(const std::string& key, const std::shared_ptr<const CachedIntrospection>& entry,
              SystemClock::time_point now) const {
+    const IntrospectionResult& result = entry->result;
     std::chrono::nanoseconds ttl = settings_.cache_ttl.value_or(kNoExpiry);
     if (result.exp && *result.exp > 0) {
       const double seconds_left = *result.exp - std::chrono::duration<double>(now.time_since_epoch()).count();
       ttl = std::min(ttl, std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::duration<double>(seconds_left)));
     }
-    const std::size_t cost = body.size() + kEntryHeapOverheadBytes;
-    settings_.cache->put(key, std::move(body), cost, ttl);
+    settings_.cache->put(key, entry, entry->heap_bytes + kEntryHeapOverheadBytes, ttl);
   }
 
-  Expected<void, Error> identify(const IntrospectionResult& result, Session& session) const {
+  Expected<void, Error> identify(const std::shared_ptr<const CachedIntrospection>& entry, Session& session) const {
+    const IntrospectionResult& result = entry->result;
+    // Sessions share the entry's default extra data (aliasing constructor: no copy).
+    const std::shared_ptr<const json::value> shared_default_extra(entry, &entry->default_extra);
     if (!settings_.subject_from && !settings_.extra_from) {
       session.subject = result.sub;
-      session.extra = default_extra(result);
+      session.extra = shared_default_extra;
       return {};
     }
     static const text::GjsonPath kSub = *text::GjsonPath::compile("sub");
-    const json::value document(result.document);
     const text::GjsonPath& subject_from = settings_.subject_from ? *settings_.subject_from : kSub;
-    if (settings_.extra_from) return extract_identity(document, subject_from, *settings_.extra_from, session);
+    if (settings_.extra_from) return extract_identity(result.document, subject_from, *settings_.extra_from, session);
 
-    auto identified = extract_identity(document, subject_from, kSub, session);
-    session.extra = default_extra(result);
+    auto identified = extract_identity(result.document, subject_from, kSub, session);
+    session.extra = shared_default_extra;
     return identified;
+  }
+
+  SystemClock::time_point current_time() const {
+    return settings_.dependencies.now ? settings_.dependencies.now() : SystemClock::now();
   }
 
   IntrospectionSettings settings_;
@@ -263,20 +305,49 @@ void read_cache(const json::object& config, IntrospectionSettings& settings) {
   if (cache == nullptr || !bool_at(*cache, "enabled")) return;  // nothing is allocated
   const long long max_cost = int_at(*cache, "max_cost").value_or(0);
   if (max_cost <= 0) return;
-  settings.cache = shared_result_cache(static_cast<std::size_t>(max_cost));
+  const auto max_bytes = static_cast<std::size_t>(max_cost);
+  if (settings.dependencies.steady_clock) {
+    settings.cache = std::make_shared<ResultCache>(result_cache_limits(max_bytes), settings.dependencies.steady_clock);
+  } else {
+    settings.cache = shared_result_cache(max_bytes);
+  }
   settings.cache_ttl = duration_at(*cache, "ttl");
+}
+
+// Returns the heap bytes of the string members of `result`. The JSON values are measured
+// separately.
+std::size_t result_string_bytes(const IntrospectionResult& result) {
+  std::size_t bytes = 0;
+  for (const std::string* field : {&result.iss, &result.scope, &result.sub, &result.token_use, &result.username,
+                                   &result.client_id}) {
+    bytes += string_heap_bytes(*field);
+  }
+  if (result.aud.capacity() > 0) bytes += malloc_block_bytes(result.aud.capacity() * sizeof(std::string));
+  for (const std::string& audience : result.aud) bytes += string_heap_bytes(audience);
+  return bytes;
 }
 
 }  // namespace
 
-Expected<IntrospectionResult, Error> parse_introspection(std::string_view body) {
+Expected<IntrospectionResult, Error> parse_introspection(std::string_view body, json::storage_ptr storage) {
   boost::system::error_code error;
-  json::value document = json::parse(body, error);
+  json::value document = json::parse(body, error, storage);
   if (error || !document.is_object()) return Unexpected(unauthorized("the introspection response is not a JSON object"));
 
-  IntrospectionResult result;
-  result.document = std::move(document.as_object());
-  const json::object& object = result.document;
+  // Both JSON members are built with `storage` here, because assigning to a value or object
+  // keeps the target's own storage.
+  IntrospectionResult result{.document = std::move(document),
+                             .active = false,
+                             .exp = std::nullopt,
+                             .aud = {},
+                             .iss = {},
+                             .scope = {},
+                             .sub = {},
+                             .token_use = {},
+                             .username = {},
+                             .client_id = {},
+                             .ext = json::object(storage)};
+  const json::object& object = result.document.get_object();
 
   const json::value* active = object.if_contains("active");
   if (active == nullptr || !active->is_bool()) return Unexpected(malformed("active", "a boolean"));
@@ -332,8 +403,8 @@ Expected<void, Error> check_requirements(const IntrospectionResult& result, cons
   return {};
 }
 
-json::object default_extra(const IntrospectionResult& result) {
-  json::object extra = result.ext;
+json::object default_extra(const IntrospectionResult& result, json::storage_ptr storage) {
+  json::object extra(result.ext, std::move(storage));
   extra["username"] = result.username;
   extra["client_id"] = result.client_id;
   extra["scope"] = result.scope;
@@ -345,8 +416,31 @@ json::object default_extra(const IntrospectionResult& result) {
   return extra;
 }
 
+Expected<std::shared_ptr<const CachedIntrospection>, Error> make_cached_introspection(std::string_view body) {
+  const JsonHeapMeter meter;
+  auto result = parse_introspection(body, meter.storage());
+  if (!result) return Unexpected(std::move(result.error()));
+  json::value extra(default_extra(*result, meter.storage()));
+
+  // Move construction keeps each JSON value's storage and so its measured blocks. Move
+  // assignment into a value with the default storage would copy them.
+  auto entry = std::make_shared<CachedIntrospection>(CachedIntrospection{std::move(*result), std::move(extra), 0});
+  // std::make_shared puts the entry in one block with its control block: a vtable pointer
+  // and two 4-byte counts in libstdc++ on 64-bit systems.
+  constexpr std::size_t kControlBlockBytes = 16;
+  entry->heap_bytes = malloc_block_bytes(sizeof(CachedIntrospection) + kControlBlockBytes) + meter.bytes() +
+                      result_string_bytes(entry->result);
+  return std::shared_ptr<const CachedIntrospection>(std::move(entry));
+}
+
 Expected<std::shared_ptr<const Authenticator>, std::string> make_introspection(const json::object& config) {
+  return make_introspection_with(config, IntrospectionDependencies{});
+}
+
+Expected<std::shared_ptr<const Authenticator>, std::string> make_introspection_with(
+    const json::object& config, IntrospectionDependencies dependencies) {
   IntrospectionSettings settings;
+  settings.dependencies = std::move(dependencies);
   settings.url = string_at(config, "introspection_url");
   if (!is_absolute_http_url(settings.url)) {
     return Unexpected(fmt::format("introspection_url \"{}\" must be an absolute http or https URL", settings.url));
@@ -378,6 +472,12 @@ Expected<std::shared_ptr<const Authenticator>, std::string> make_introspection(c
   settings.pre_authorization = std::move(*pre_authorization);
   read_cache(config, settings);
   return std::shared_ptr<const Authenticator>(std::make_shared<Introspection>(std::move(settings)));
+}
+
+std::optional<cache::Counters> introspection_cache_counters(const Authenticator& authenticator) {
+  const auto* introspection = dynamic_cast<const Introspection*>(&authenticator);
+  if (introspection == nullptr) return std::nullopt;
+  return introspection->cache_counters();
 }
 
 }  // namespace gh::pipeline::authn

@@ -8,6 +8,8 @@
 #pragma once
 
 #include <chrono>
+#include <cstddef>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -16,6 +18,7 @@
 
 #include <boost/json.hpp>
 
+#include "cache/ttl_cache.h"
 #include "common/expected.h"
 #include "pipeline/handler.h"
 #include "pipeline/scope.h"
@@ -24,7 +27,7 @@ namespace gh::pipeline::authn {
 
 // The fields of an introspection response that gatehouse reads, with their types checked.
 struct IntrospectionResult {
-  boost::json::object document;  // the whole response, for subject_from and extra_from
+  boost::json::value document;   // the whole response, an object, for subject_from and extra_from
   bool active = false;
   std::optional<double> exp;     // seconds since the epoch
   std::vector<std::string> aud;  // a string `aud` becomes one element
@@ -39,8 +42,9 @@ struct IntrospectionResult {
 
 // Parses an introspection response. A body that is not a JSON object, lacks a boolean
 // `active`, or has a known field of the wrong type is rejected with 401: gatehouse cannot
-// tell whether such a token is valid, so it is not.
-Expected<IntrospectionResult, Error> parse_introspection(std::string_view body);
+// tell whether such a token is valid, so it is not. `document` and `ext` allocate from
+// `storage`.
+Expected<IntrospectionResult, Error> parse_introspection(std::string_view body, boost::json::storage_ptr storage = {});
 
 // Token checks: `token_use` other than access_token (403), inactive (401), and `exp` at
 // or before `now` (401).
@@ -57,9 +61,40 @@ struct RuleRequirements {
 Expected<void, Error> check_requirements(const IntrospectionResult& result, const RuleRequirements& requirements);
 
 // Oathkeeper's extra data: `ext` (or {}) plus username, client_id and scope, and `aud`
-// when it is not empty.
-boost::json::object default_extra(const IntrospectionResult& result);
+// when it is not empty. The object allocates from `storage`.
+boost::json::object default_extra(const IntrospectionResult& result, boost::json::storage_ptr storage = {});
+
+// A parsed introspection response as the result cache stores it. It is immutable once
+// built, so the requests that hit one entry share it, and sessions share its default
+// extra data.
+struct CachedIntrospection {
+  IntrospectionResult result;
+  boost::json::value default_extra;  // default_extra(result)
+  // Estimated heap bytes of the entry: its own block, the JSON values and the strings.
+  std::size_t heap_bytes = 0;
+};
+
+// Parses a response body (see parse_introspection) into a cache entry and estimates its
+// heap memory.
+Expected<std::shared_ptr<const CachedIntrospection>, Error> make_cached_introspection(std::string_view body);
+
+// Replaceable parts of the authenticator, for tests.
+struct IntrospectionDependencies {
+  // Returns the endpoint's response body for a token, in place of the HTTP call.
+  std::function<boost::asio::awaitable<Expected<std::string, Error>>(std::string token)> endpoint;
+  std::function<std::chrono::system_clock::time_point()> now;  // for exp
+  // The result cache's clock. When set, the handler gets a result cache of its own.
+  cache::Clock steady_clock;
+};
 
 Expected<std::shared_ptr<const Authenticator>, std::string> make_introspection(const boost::json::object& config);
+
+// Same as make_introspection, with the parts in `dependencies` replaced where they are set.
+Expected<std::shared_ptr<const Authenticator>, std::string> make_introspection_with(
+    const boost::json::object& config, IntrospectionDependencies dependencies);
+
+// Returns the result cache counters of an authenticator built by make_introspection, or
+// nullopt for any other authenticator or when its cache is disabled.
+std::optional<cache::Counters> introspection_cache_counters(const Authenticator& authenticator);
 
 }  // namespace gh::pipeline::authn

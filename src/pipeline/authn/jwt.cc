@@ -26,9 +26,12 @@ namespace json = boost::json;
 using SystemClock = std::chrono::system_clock;
 
 // A token whose signature verified, with its claims (scopes already moved into `scp`).
+// Immutable once cached: sessions share `claims` as their extra data.
 struct VerifiedToken {
   jose::Algorithm alg;
-  json::object claims;
+  json::value claims;  // always an object
+
+  const json::object& claim_set() const { return claims.get_object(); }
 };
 using TokenCache = cache::TtlCache<std::shared_ptr<const VerifiedToken>>;
 // A verified token, or why it failed verification, worded for logs.
@@ -63,29 +66,31 @@ struct JwtSettings {
 
 // ---- token extraction ----------------------------------------------------------------------
 
-std::string bearer_token(const Request& request) {
+std::string_view bearer_token(const Request& request) {
   auto header = request.headers->find(boost::beast::http::field::authorization);
   if (header == request.headers->end()) return {};
   std::string_view value = header->value();
   size_t space = value.find(' ');
   if (space == std::string_view::npos || !http::iequals(value.substr(0, space), "bearer")) return {};
-  return std::string(value.substr(space + 1));
+  return value.substr(space + 1);
 }
 
-std::string extract_token(const Request& request, const TokenSource& source) {
+// Returns the token of `request`: a view into its headers, or into `decoded` for a token
+// that is decoded from the query or a cookie. Empty when there is none.
+std::string_view extract_token(const Request& request, const TokenSource& source, std::string& decoded) {
   switch (source.location) {
     case TokenLocation::authorization_bearer:
       return bearer_token(request);
     case TokenLocation::header: {
       auto header = request.headers->find(source.name);
-      return header == request.headers->end() ? std::string() : std::string(header->value());
+      return header == request.headers->end() ? std::string_view() : std::string_view(header->value());
     }
     case TokenLocation::query_parameter:
-      return http::query_value(request.raw_query, source.name).value_or(std::string());
-    case TokenLocation::cookie: {
-      std::string value;
-      return http::find_cookie(*request.headers, source.name, &value) ? value : std::string();
-    }
+      decoded = http::query_value(request.raw_query, source.name).value_or(std::string());
+      return decoded;
+    case TokenLocation::cookie:
+      return http::find_cookie(*request.headers, source.name, &decoded) ? std::string_view(decoded)
+                                                                        : std::string_view();
   }
   return {};
 }
@@ -162,12 +167,16 @@ class JwtAuthenticator final : public Authenticator {
       : settings_(std::move(settings)), shared_(std::move(shared)), now_(std::move(now)) {}
 
   asio::awaitable<AuthnResult> authenticate(const Request& request, Session& session) const override {
-    std::string token = extract_token(request, settings_.token_from);
+    // The request, and with it the headers that `token` may view, outlive this coroutine.
+    std::string decoded_token;
+    const std::string_view token = extract_token(request, settings_.token_from, decoded_token);
     if (!has_three_segments(token)) co_return AuthnResult::not_responsible();
 
     // A cached token is looked up without starting another coroutine. Only a miss needs one.
-    const std::string key = jose::sha256(token);
-    std::optional<TokenResult> found = cached_token(key);
+    // Without a digest the cache is skipped, so the token is verified.
+    const std::optional<jose::Sha256Digest> digest = jose::sha256_digest(token);
+    const std::string_view key = digest ? std::string_view(digest->data(), digest->size()) : std::string_view();
+    std::optional<TokenResult> found = key.empty() ? std::nullopt : cached_token(key);
     if (!found) found.emplace(co_await verify_token(token, key));
     const TokenResult& verified = *found;
     if (!verified) co_return AuthnResult::failed(jwt_failure(verified.error(), token));
@@ -175,10 +184,11 @@ class JwtAuthenticator final : public Authenticator {
     auto checked = check_claims(**verified);
     if (!checked) co_return AuthnResult::failed(jwt_failure(checked.error(), token));
 
-    const json::object& claims = (*verified)->claims;
-    const json::value* subject = claims.if_contains("sub");
+    const std::shared_ptr<const VerifiedToken>& token_entry = *verified;
+    const json::value* subject = token_entry->claim_set().if_contains("sub");
     session.subject = subject != nullptr && subject->is_string() ? std::string(subject->as_string()) : std::string();
-    session.extra = claims;
+    // Shares the cached claims (aliasing constructor: no copy, no allocation).
+    session.extra = std::shared_ptr<const json::value>(token_entry, &token_entry->claims);
     co_return AuthnResult::authenticated();
   }
 
@@ -188,7 +198,7 @@ class JwtAuthenticator final : public Authenticator {
   // Returns the verified claims cached under `key` (the token's digest), an error when the
   // cached token's algorithm is not allowed here, or nullopt when nothing is cached. The
   // per-rule checks are not part of this, so they run on every request.
-  std::optional<TokenResult> cached_token(const std::string& key) const {
+  std::optional<TokenResult> cached_token(std::string_view key) const {
     auto cached = shared_->tokens.get(key);
     if (!cached) return std::nullopt;
     const jose::Algorithm alg = (*cached)->alg;
@@ -200,8 +210,8 @@ class JwtAuthenticator final : public Authenticator {
     return std::move(*cached);
   }
 
-  // Verifies the token's signature and caches the result under `key`.
-  asio::awaitable<TokenResult> verify_token(const std::string& token, const std::string& key) const {
+  // Verifies the token's signature and caches the result under `key`, unless `key` is empty.
+  asio::awaitable<TokenResult> verify_token(std::string_view token, std::string_view key) const {
     jose::KeySets sets = co_await shared_->keys->key_sets(false);
     auto decoded = verify_against(token, sets, settings_.allowed_algorithms);
     const bool key_missing = !decoded && depends_on_keys(decoded.error().code) &&
@@ -218,9 +228,9 @@ class JwtAuthenticator final : public Authenticator {
     if (!claims) co_return Unexpected{fmt::format("the token's claims are invalid: {}", claims.error().message)};
     normalize_scopes(*claims);
 
-    auto entry = std::make_shared<const VerifiedToken>(VerifiedToken{decoded->alg, std::move(*claims)});
-    if (auto ttl = cache_ttl(entry->claims)) {
-      shared_->tokens.put(key, entry, decoded->payload.size() * 2, *ttl);
+    auto entry = std::make_shared<const VerifiedToken>(VerifiedToken{decoded->alg, json::value(std::move(*claims))});
+    if (auto ttl = cache_ttl(entry->claim_set()); ttl && !key.empty()) {
+      shared_->tokens.put(std::string(key), entry, decoded->payload.size() * 2, *ttl);
     }
     co_return entry;
   }
@@ -242,7 +252,7 @@ class JwtAuthenticator final : public Authenticator {
   }
 
   Expected<void, std::string> check_claims(const VerifiedToken& token) const {
-    const json::object& claims = token.claims;
+    const json::object& claims = token.claim_set();
     if (auto time = jose::check_time(claims, now_(), settings_.leeway); !time) {
       return Unexpected{fmt::format("token claims are not valid ({}): {}", jose::to_string(time.error().code),
                                     time.error().message)};

@@ -238,7 +238,11 @@ Expected<void, Error> extract_identity(const json::value& document, const text::
         extra_from.source(), json::to_string(extra->kind()))));
   }
   session.subject = subject && subject->is_string() ? std::string(subject->as_string()) : std::string();
-  session.extra = extra ? std::move(*extra) : json::value(nullptr);
+  if (extra) {
+    session.set_extra(std::move(*extra));
+  } else {
+    session.extra.reset();
+  }
   return {};
 }
 

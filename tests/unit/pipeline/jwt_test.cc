@@ -136,8 +136,8 @@ TEST_F(JwtTest, AcceptsTokenFromJoseSign) {
   AuthnResult result = run(*jwt, "Bearer " + sign(claims()));
   ASSERT_TRUE(result.is_authenticated()) << (result.is_failed() ? result.error().reason : "");
   EXPECT_EQ(session_.subject, "alice");
-  EXPECT_EQ(session_.extra.at("iss").as_string(), "https://issuer.test/");
-  EXPECT_TRUE(session_.extra.at("scp").as_array().empty());
+  EXPECT_EQ(session_.extra_value().at("iss").as_string(), "https://issuer.test/");
+  EXPECT_TRUE(session_.extra_value().at("scp").as_array().empty());
 }
 
 TEST_F(JwtTest, AcceptsEveryAlgorithmFromOpenssl) {
@@ -234,12 +234,12 @@ TEST_F(JwtTest, EveryTargetAudienceRequired) {
 TEST_F(JwtTest, ScopesNormalizedIntoScp) {
   auto jwt = make();
   ASSERT_TRUE(run(*jwt, "Bearer " + sign(claims({{"scope", "read  write"}}))).is_authenticated());
-  EXPECT_FALSE(session_.extra.as_object().contains("scope"));
-  EXPECT_EQ(session_.extra.at("scp"), (json::array{"read", "write"}));
+  EXPECT_FALSE(session_.extra_value().as_object().contains("scope"));
+  EXPECT_EQ(session_.extra_value().at("scp"), (json::array{"read", "write"}));
 
   ASSERT_TRUE(run(*jwt, "Bearer " + sign(claims({{"scopes", json::array{"a", "b"}}, {"scope", "x"}}))).is_authenticated());
-  EXPECT_EQ(session_.extra.at("scp"), (json::array{"x"}));
-  EXPECT_TRUE(session_.extra.as_object().contains("scopes"));
+  EXPECT_EQ(session_.extra_value().at("scp"), (json::array{"x"}));
+  EXPECT_TRUE(session_.extra_value().as_object().contains("scopes"));
 }
 
 TEST_F(JwtTest, RequiredScopeChecked) {
@@ -409,6 +409,30 @@ TEST_F(JwtTest, RepeatedTokenServedFromCache) {
   JwtCounters counters = *jwt_counters(*jwt);
   EXPECT_EQ(counters.verified_tokens.hits, 1u);
   EXPECT_EQ(counters.verified_tokens.entries, 1u);
+}
+
+TEST_F(JwtTest, CacheHitMatchesFreshVerification) {
+  std::string token = sign(claims({{"scope", "read write"}, {"aud", json::array{"api"}}}));
+
+  // A cache disabled: every request verifies the token and parses its claims.
+  JwtDependencies uncached_dependencies = clocks_.dependencies();
+  uncached_dependencies.token_cache = cache::Limits{.max_entries = 0, .max_bytes = 0};
+  auto uncached = make_jwt_with(config(), uncached_dependencies).value();
+  ASSERT_TRUE(run(*uncached, "Bearer " + token).is_authenticated());
+  const std::string fresh_subject = session_.subject;
+  const json::value fresh_extra = session_.extra_value();
+
+  auto jwt = make();
+  ASSERT_TRUE(run(*jwt, "Bearer " + token).is_authenticated());
+  const std::shared_ptr<const json::value> first_extra = session_.extra;
+  ASSERT_TRUE(run(*jwt, "Bearer " + token).is_authenticated());
+  ASSERT_EQ(jwt_counters(*jwt)->verified_tokens.hits, 1u);
+
+  EXPECT_EQ(session_.subject, fresh_subject);
+  EXPECT_EQ(session_.extra_value(), fresh_extra);
+  EXPECT_EQ(session_.extra_value().at("scp"), (json::array{"read", "write"}));
+  // The hit shares the cached claims instead of copying them.
+  EXPECT_EQ(session_.extra.get(), first_extra.get());
 }
 
 TEST_F(JwtTest, DisabledCacheVerifiesEveryTime) {
