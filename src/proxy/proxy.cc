@@ -34,6 +34,7 @@ constexpr int kMaxInterimResponses = 8;
 
 // Framing facts of the client's message, kept before its hop-by-hop headers are removed.
 struct ClientFraming {
+  unsigned version = 11;  // the client's HTTP version; the forwarded request is always 1.1
   bool chunked = false;
   bool keep_alive = true;
   bool expect_continue = false;
@@ -42,6 +43,7 @@ struct ClientFraming {
 
 ClientFraming take_framing(RequestMessage& message) {
   ClientFraming framing;
+  framing.version = message.version();
   framing.chunked = message.chunked();
   framing.keep_alive = message.keep_alive();
   auto expect = message.find(bhttp::field::expect);
@@ -253,21 +255,27 @@ class ProxyHandler final : public http::RequestHandler {
     }
 
     auto& response = response_parser->get();
-    if (response.result() == bhttp::status::switching_protocols && !framing.upgrade.empty()) {
-      co_await tunnel(exchange, *connection, *response_parser);
-      co_return false;
+    if (response.result() == bhttp::status::switching_protocols) {
+      if (!framing.upgrade.empty()) {
+        co_await tunnel(exchange, *connection, *response_parser);
+        co_return false;
+      }
+      // The upstream changed protocols although the client never asked: what follows on that
+      // connection is not HTTP, so it is closed rather than pooled.
+      spdlog::warn("upstream {}: switched protocols without an upgrade request", connection->key);
+      co_return co_await empty_response(exchange, 502);
     }
 
     bool upstream_keep_alive = response.keep_alive();
     bool chunked = response.chunked();
     bool has_length = response.has_content_length();
     http::remove_hop_by_hop(response);
-    bool client_keep_alive = framing.keep_alive && exchange.parser.get().version() >= 11;
+    bool client_keep_alive = framing.keep_alive && framing.version >= 11;
     if (chunked) {
       response.chunked(true);
     } else if (!has_length && !response_parser->is_done()) {
       // A body delimited by closing the connection: re-frame it as chunked for HTTP/1.1.
-      if (exchange.parser.get().version() >= 11) {
+      if (framing.version >= 11) {
         response.chunked(true);
       } else {
         client_keep_alive = false;
@@ -275,7 +283,13 @@ class ProxyHandler final : public http::RequestHandler {
     }
     response.keep_alive(client_keep_alive);
 
-    if (!chunked) {
+    // A response without a body (to HEAD, 204, 304) goes out as its head alone, chunked or not:
+    // Beast's serializer would add a last chunk that the client takes for the next response.
+    // RFC 9112 section 6.1 forbids Transfer-Encoding on 204.
+    if (response_parser->is_done() && response.result() == bhttp::status::no_content) {
+      response.erase(bhttp::field::transfer_encoding);
+    }
+    if (!chunked || response_parser->is_done()) {
       std::optional<size_t> whole = body_at_hand(*response_parser, connection->buffer);
       if (whole) {
         co_return co_await write_whole_response(exchange, response.base(), std::move(connection), *whole,
@@ -303,8 +317,8 @@ class ProxyHandler final : public http::RequestHandler {
   }
 
   // Sends the client's request to the upstream: one write of the head when there is no body,
-  // else the head and the body streamed from the client. `read_failed` tells a failure to read
-  // from the client apart from a failure to write to the upstream.
+  // else the head and the body streamed from the client. `read_failed` is set when reading from
+  // the client failed, as opposed to writing to the upstream.
   static asio::awaitable<void> send_request(http::Exchange& exchange, http::UpstreamConnection& connection,
                                             boost::system::error_code& ec, bool& read_failed) {
     const http::ListenerOptions& options = exchange.options;
@@ -347,9 +361,9 @@ class ProxyHandler final : public http::RequestHandler {
     ec = connection.watchdog->timed_out(ec);
   }
 
-  // The size of the response body when none of it remains to be read: 0 when the parser is
-  // done after the head (HEAD, 204, 304, Content-Length: 0), the Content-Length when the
-  // buffer already holds that many bytes. Otherwise the body must be streamed: nullopt.
+  // Returns the size of the response body when none of it remains to be read: 0 when the
+  // parser is done after the head (HEAD, 204, 304, Content-Length: 0), the Content-Length when
+  // the buffer already contains that many bytes. Otherwise the body must be streamed: nullopt.
   static std::optional<size_t> body_at_hand(const bhttp::response_parser<bhttp::buffer_body>& parser,
                                             const beast::flat_buffer& buffer) {
     if (parser.is_done()) return 0;
@@ -379,10 +393,10 @@ class ProxyHandler final : public http::RequestHandler {
     co_return client_keep_alive;
   }
 
-  // Ends an exchange whose request body could not be read. A body that breaks HTTP framing
-  // (a malformed chunk) gets 400, as a malformed head does; the upstream connection, which
-  // already carries part of the request, is closed by the caller. A client that went away or
-  // timed out gets no response.
+  // Ends an exchange whose request body could not be read. A body that breaks HTTP framing (a
+  // malformed chunk) gets 400, as a malformed head does. A client that went away or timed out
+  // gets no response. Either way the caller closes the upstream connection, because it already
+  // carries part of the request.
   static asio::awaitable<bool> body_read_failed(http::Exchange& exchange, const boost::system::error_code& ec) {
     const bool malformed = ec.category() == bhttp::make_error_code(bhttp::error::bad_chunk).category() &&
                            ec != bhttp::error::end_of_stream && ec != bhttp::error::partial_message;

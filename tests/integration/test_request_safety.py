@@ -176,10 +176,6 @@ class RequestSafetyTest(unittest.TestCase):
         self.assertEqual(status, 200)
 
 
-if __name__ == "__main__":
-    unittest.main()
-
-
 class InterimResponseTest(unittest.TestCase):
     """An upstream that sends 100 Continue or 103 Early Hints before its final response."""
 
@@ -227,3 +223,99 @@ class InterimResponseTest(unittest.TestCase):
         status, _, body = http("GET", self.gatehouse.proxy_url + "/public/x")
         self.assertEqual(status, 200)
         self.assertEqual(body, b"final")
+
+
+# Responses of the scripted upstream, by request path. Each one ends the upstream connection.
+SCRIPTED_RESPONSES = {
+    "/public/head-chunked": b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked\r\n\r\n",
+    "/public/no-content-chunked": b"HTTP/1.1 204 No Content\r\nTransfer-Encoding: chunked\r\n\r\n",
+    "/public/close-delimited": b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nConnection: close\r\n\r\nuntil close",
+    "/public/switch": b"HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: other\r\n\r\n",
+}
+
+
+class BodilessAndUnframedResponseTest(unittest.TestCase):
+    """Upstream responses whose framing the proxy must rewrite or reject, from a scripted upstream."""
+
+    @classmethod
+    def setUpClass(cls):
+        import threading
+
+        cls.listener = socket.socket()
+        cls.listener.bind(("127.0.0.1", 0))
+        cls.listener.listen(8)
+        cls.listener.settimeout(0.2)
+        cls.running = True
+        upstream = f"http://127.0.0.1:{cls.listener.getsockname()[1]}"
+
+        def serve():
+            while cls.running:
+                try:
+                    connection, _ = cls.listener.accept()
+                except OSError:
+                    continue
+                with connection:
+                    connection.settimeout(5)
+                    data = b""
+                    while b"\r\n\r\n" not in data:
+                        chunk = connection.recv(4096)
+                        if not chunk:
+                            break
+                        data += chunk
+                    if not data:
+                        continue
+                    path = data.split(b" ", 2)[1].decode()
+                    connection.sendall(SCRIPTED_RESPONSES.get(path, b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n"))
+
+        cls.thread = threading.Thread(target=serve, daemon=True)
+        cls.thread.start()
+        rules = [{"id": "scripted", "match": {"url": "http://<[^/]+>/public/<.*>", "methods": ["GET", "HEAD"]},
+                  "authenticators": [{"handler": "anonymous"}], "authorizer": {"handler": "allow"},
+                  "mutators": [{"handler": "noop"}], "upstream": {"url": upstream}}]
+        cls.gatehouse = Gatehouse(base_config(), rules).__enter__()
+        cls.port = cls.gatehouse.proxy_port
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.gatehouse.__exit__(None, None, None)
+        cls.running = False
+        cls.thread.join(timeout=5)
+        cls.listener.close()
+
+    def test_chunked_head_response_has_no_last_chunk(self):
+        response = raw_exchange(self.port, b"HEAD /public/head-chunked HTTP/1.1\r\nHost: a.test\r\n"
+                                           b"Connection: close\r\n\r\n")
+        self.assertTrue(response.startswith(b"HTTP/1.1 200"), response)
+        self.assertTrue(response.endswith(b"\r\n\r\n"), response)
+        self.assertNotIn(b"\r\n\r\n0\r\n", response)
+
+    def test_chunked_no_content_response_is_head_only(self):
+        response = raw_exchange(self.port, b"GET /public/no-content-chunked HTTP/1.1\r\nHost: a.test\r\n"
+                                           b"Connection: close\r\n\r\n")
+        self.assertTrue(response.startswith(b"HTTP/1.1 204"), response)
+        self.assertTrue(response.endswith(b"\r\n\r\n"), response)
+        self.assertNotIn(b"transfer-encoding", response.lower())
+        self.assertEqual(response.count(b"\r\n\r\n"), 1, response)
+
+    def test_http10_client_gets_close_delimited_body(self):
+        response = raw_exchange(self.port, b"GET /public/close-delimited HTTP/1.0\r\nHost: a.test\r\n\r\n")
+        head, _, body = response.partition(b"\r\n\r\n")
+        self.assertTrue(head.startswith(b"HTTP/1.1 200"), response)
+        self.assertNotIn(b"transfer-encoding", head.lower())
+        self.assertIn(b"connection: close", head.lower())
+        self.assertEqual(body, b"until close")
+
+    def test_http11_client_gets_close_delimited_body_chunked(self):
+        response = raw_exchange(self.port, b"GET /public/close-delimited HTTP/1.1\r\nHost: a.test\r\n"
+                                           b"Connection: close\r\n\r\n")
+        head, _, body = response.partition(b"\r\n\r\n")
+        self.assertIn(b"transfer-encoding: chunked", head.lower())
+        self.assertEqual(body, b"b\r\nuntil close\r\n0\r\n\r\n")
+
+    def test_unrequested_protocol_switch_is_502(self):
+        response = raw_exchange(self.port, b"GET /public/switch HTTP/1.1\r\nHost: a.test\r\n\r\n")
+        self.assertTrue(response.startswith(b"HTTP/1.1 502"), response)
+
+
+if __name__ == "__main__":
+    unittest.main()
