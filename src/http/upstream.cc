@@ -135,7 +135,7 @@ asio::awaitable<std::unique_ptr<UpstreamConnection>> acquire_upstream(const std:
     connection->plain.emplace(executor);
   }
   beast::tcp_stream& stream = connection->tcp();
-  stream.expires_after(timeout);
+  if (timeout > Duration::zero()) stream.expires_after(timeout);  // zero: no timeout
   co_await stream.async_connect(endpoints, asio::redirect_error(asio::use_awaitable, ec));
   if (ec) {
     error = ec == beast::error::timeout ? ConnectError::timed_out : ConnectError::unreachable;

@@ -30,8 +30,15 @@ Watchdog::~Watchdog() {
 }
 
 void Watchdog::expires_after(Duration timeout) {
+  // Zero means no timeout, as in Go's net/http, whose settings these are. A timeout too large
+  // for a time point saturates instead of wrapping around to the past.
+  const Clock::time_point now = Clock::now();
+  if (timeout <= Duration::zero() || timeout >= kNever - now) {
+    expires_never();
+    return;
+  }
   state_->expired = false;
-  state_->deadline = Clock::now() + timeout;
+  state_->deadline = now + std::chrono::duration_cast<Clock::duration>(timeout);
   if (state_->deadline < state_->waiting_for) arm(state_);
 }
 

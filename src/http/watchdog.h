@@ -33,8 +33,9 @@ class Watchdog {
   Watchdog(const Watchdog&) = delete;
   Watchdog& operator=(const Watchdog&) = delete;
 
-  // Sets the deadline of the next operations to `timeout` from now. Call it before every read
-  // or write, because a deadline that passed while no operation was pending is not carried over.
+  // Sets the deadline of the next operations to `timeout` from now; zero (or less) means none.
+  // Call it before every read or write, because a deadline that passed while no operation was
+  // pending is not carried over.
   void expires_after(Duration timeout);
 
   // Removes the deadline until the next expires_after (idle pooled connections, tunnels).

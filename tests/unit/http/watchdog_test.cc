@@ -117,6 +117,31 @@ TEST_F(WatchdogTest, NeverMeansNoTimeout) {
   EXPECT_FALSE(outcome->failed()) << outcome->message();
 }
 
+// Zero turns the timeout off, as in Go's net/http.
+TEST_F(WatchdogTest, ZeroMeansNoTimeout) {
+  Watchdog watchdog(local);
+  watchdog.expires_after(Duration::zero());
+  start_read(watchdog);
+  asio::steady_timer send_later(context, 200ms);
+  send_later.async_wait([&](boost::system::error_code) { asio::write(peer, asio::buffer("z", 1)); });
+  run_for(10s);
+  ASSERT_TRUE(outcome.has_value());
+  EXPECT_FALSE(outcome->failed()) << outcome->message();
+}
+
+// The largest configurable duration must not wrap the deadline around into the past.
+TEST_F(WatchdogTest, HugeTimeoutDoesNotWrap) {
+  Watchdog watchdog(local);
+  watchdog.expires_after(Duration::max());
+  start_read(watchdog);
+  asio::steady_timer send_later(context, 200ms);
+  send_later.async_wait([&](boost::system::error_code) { asio::write(peer, asio::buffer("w", 1)); });
+  run_for(10s);
+  ASSERT_TRUE(outcome.has_value());
+  EXPECT_FALSE(outcome->failed()) << outcome->message();
+  EXPECT_EQ(byte, 'w');
+}
+
 // Other errors pass through unchanged, and a cancellation that the watchdog did not cause is
 // not reported as a timeout.
 TEST_F(WatchdogTest, OtherErrorsAreNotTimeouts) {
