@@ -115,6 +115,20 @@ void remove_hop_by_hop(bhttp::fields& fields) {
   fields.erase(bhttp::field::connection);
 }
 
+bool listed_in_connection(const bhttp::fields& fields, std::string_view name) {
+  for (auto [field_it, field_end] = fields.equal_range(bhttp::field::connection); field_it != field_end; ++field_it) {
+    std::string_view value = field_it->value();
+    size_t start = 0;
+    while (start <= value.size()) {
+      size_t comma = value.find(',', start);
+      if (comma == std::string_view::npos) comma = value.size();
+      if (iequals(trim(value.substr(start, comma - start)), name)) return true;
+      start = comma + 1;
+    }
+  }
+  return false;
+}
+
 void remove_forwarded(bhttp::fields& fields) {
   std::vector<std::string> names;
   for (const auto& field : fields) {

@@ -37,6 +37,10 @@ bool is_safe_field_value(std::string_view value);
 // Connection. The message's body framing is the caller's to restore.
 void remove_hop_by_hop(boost::beast::http::fields& fields);
 
+// True when a Connection header of `fields` lists `name` (compared ignoring case), which makes
+// that header hop-by-hop.
+bool listed_in_connection(const boost::beast::http::fields& fields, std::string_view name);
+
 // Removes X-Forwarded-* (any header whose name starts with "x-forwarded") and Forwarded.
 void remove_forwarded(boost::beast::http::fields& fields);
 

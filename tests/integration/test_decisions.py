@@ -111,6 +111,13 @@ class DecisionsTest(unittest.TestCase):
         self.assertEqual(header_values(headers, "X-Custom"), ["abc"])
         self.assertEqual(header_values(headers, "Accept-Language"), ["fr"])
 
+    def test_noop_mutator_leaves_out_headers_named_in_connection(self):
+        status, headers, _ = self.api("GET", "/decisions/public/h",
+                                      [("Connection", "keep-alive, X-Hop"), ("X-Hop", "1"), ("X-Kept", "2")])
+        self.assertEqual(status, 200)
+        self.assertEqual(header_values(headers, "X-Hop"), [])
+        self.assertEqual(header_values(headers, "X-Kept"), ["2"])
+
     def test_content_length_not_copied_from_request(self):
         status, headers, _ = self.api("POST", "/decisions/public/h", {"X-Forwarded-Method": "GET"},
                                       body=b"0123456789")

@@ -23,9 +23,14 @@ class Noop final : public Mutator {
                                             Session& session) const override {
     session.header.reserve(session.header.size() + static_cast<size_t>(std::distance(request.headers->begin(),
                                                                                       request.headers->end())));
+    // Headers that Connection lists are hop-by-hop too (RFC 9110 section 7.6.1). The proxy has
+    // removed them already, and the decision API must not return them either.
+    const bool has_connection =
+        request.headers->find(boost::beast::http::field::connection) != request.headers->end();
     for (const auto& field : *request.headers) {
       std::string name = http::canonical_header_name(field.name_string());
       if (is_excluded(name)) continue;
+      if (has_connection && http::listed_in_connection(*request.headers, name)) continue;
       bool present = false;
       for (const auto& [existing, value] : session.header) {
         if (existing == name) present = true;
