@@ -83,10 +83,12 @@ std::string canonical_header_name(std::string_view name) {
   return out;
 }
 
-void remove_hop_by_hop(bhttp::fields& fields) {
-  // Names listed in Connection are hop-by-hop too (RFC 9110 section 7.6.1). The views point
-  // into the Connection values, so those fields are erased last.
-  boost::container::small_vector<std::string_view, 8> listed;
+namespace {
+
+// Returns the non-empty names listed in the Connection headers of `fields`, trimmed. The views
+// point into the Connection values.
+boost::container::small_vector<std::string_view, 8> connection_tokens(const bhttp::fields& fields) {
+  boost::container::small_vector<std::string_view, 8> tokens;
   for (auto [field_it, field_end] = fields.equal_range(bhttp::field::connection); field_it != field_end; ++field_it) {
     std::string_view value = field_it->value();
     size_t start = 0;
@@ -94,14 +96,27 @@ void remove_hop_by_hop(bhttp::fields& fields) {
       size_t comma = value.find(',', start);
       if (comma == std::string_view::npos) comma = value.size();
       std::string_view token = trim(value.substr(start, comma - start));
-      // Connection never strips Content-Length or Host. Without the length, the next hop
-      // would read a forwarded body as a new request (request smuggling). Without Host, the
-      // upstream would not see the host the rule was matched against.
-      bool protected_name = iequals(token, "content-length") || iequals(token, "host");
-      if (!token.empty() && !protected_name) listed.push_back(token);
+      if (!token.empty()) tokens.push_back(token);
       start = comma + 1;
     }
   }
+  return tokens;
+}
+
+}  // namespace
+
+void remove_hop_by_hop(bhttp::fields& fields) {
+  // Names listed in Connection are hop-by-hop too (RFC 9110 section 7.6.1). The views point
+  // into the Connection values, so those fields are erased last. Connection never strips
+  // Content-Length or Host. Without the length, the next hop would read a forwarded body as a
+  // new request (request smuggling). Without Host, the upstream would not see the host the
+  // rule was matched against.
+  auto listed = connection_tokens(fields);
+  listed.erase(std::remove_if(listed.begin(), listed.end(),
+                              [](std::string_view token) {
+                                return iequals(token, "content-length") || iequals(token, "host");
+                              }),
+               listed.end());
 
   // One pass over the fields instead of one lookup per name.
   for (auto field = fields.begin(); field != fields.end();) {
@@ -116,17 +131,8 @@ void remove_hop_by_hop(bhttp::fields& fields) {
 }
 
 bool listed_in_connection(const bhttp::fields& fields, std::string_view name) {
-  for (auto [field_it, field_end] = fields.equal_range(bhttp::field::connection); field_it != field_end; ++field_it) {
-    std::string_view value = field_it->value();
-    size_t start = 0;
-    while (start <= value.size()) {
-      size_t comma = value.find(',', start);
-      if (comma == std::string_view::npos) comma = value.size();
-      if (iequals(trim(value.substr(start, comma - start)), name)) return true;
-      start = comma + 1;
-    }
-  }
-  return false;
+  const auto tokens = connection_tokens(fields);
+  return std::any_of(tokens.begin(), tokens.end(), [&](std::string_view token) { return iequals(token, name); });
 }
 
 void remove_forwarded(bhttp::fields& fields) {

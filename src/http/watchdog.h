@@ -7,9 +7,9 @@
 // a tenth of the instructions of a proxied request, and strace counted one system call more
 // per request.
 //
-// A Watchdog keeps one timer per connection instead. Setting a deadline stores a time; the
+// A Watchdog keeps one timer per connection instead. Setting a deadline stores a time, and the
 // timer is only restarted when the new deadline is earlier than the one it waits for. When
-// the timer fires before the current deadline (the deadline moved on), it waits again; when
+// the timer fires before the current deadline (the deadline moved on), it waits again. When
 // the deadline has passed, it cancels the stream's pending operations, which then fail with
 // operation_aborted, and `timed_out` turns that error into beast::error::timeout.
 #pragma once

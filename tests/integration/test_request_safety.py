@@ -2,6 +2,7 @@
 
 import json
 import socket
+import threading
 import unittest
 
 from fixtures.setups import base_config
@@ -176,48 +177,59 @@ class RequestSafetyTest(unittest.TestCase):
         self.assertEqual(status, 200)
 
 
+class ScriptedUpstream:
+    """A raw upstream on 127.0.0.1 that reads one request head per connection, sends the bytes
+    that answer(head) returns and closes the connection."""
+
+    def __init__(self, answer):
+        self.listener = socket.socket()
+        self.listener.bind(("127.0.0.1", 0))
+        self.listener.listen(8)
+        self.listener.settimeout(0.2)
+        self.url = f"http://127.0.0.1:{self.listener.getsockname()[1]}"
+        self.answer = answer
+        self.running = True
+        self.thread = threading.Thread(target=self.serve, daemon=True)
+        self.thread.start()
+
+    def serve(self):
+        while self.running:
+            try:
+                connection, _ = self.listener.accept()
+            except OSError:
+                continue
+            with connection:
+                connection.settimeout(5)
+                data = b""
+                while b"\r\n\r\n" not in data:
+                    chunk = connection.recv(4096)
+                    if not chunk:
+                        break
+                    data += chunk
+                if data:
+                    connection.sendall(self.answer(data))
+
+    def stop(self):
+        self.running = False
+        self.thread.join(timeout=5)
+        self.listener.close()
+
+
 class InterimResponseTest(unittest.TestCase):
     """An upstream that sends 100 Continue or 103 Early Hints before its final response."""
 
     @classmethod
     def setUpClass(cls):
-        import threading
-
-        cls.listener = socket.socket()
-        cls.listener.bind(("127.0.0.1", 0))
-        cls.listener.listen(8)
-        cls.listener.settimeout(0.2)
-        cls.running = True
-        upstream = f"http://127.0.0.1:{cls.listener.getsockname()[1]}"
-
-        def serve():
-            while cls.running:
-                try:
-                    connection, _ = cls.listener.accept()
-                except OSError:
-                    continue
-                with connection:
-                    connection.settimeout(5)
-                    data = b""
-                    while b"\r\n\r\n" not in data:
-                        chunk = connection.recv(4096)
-                        if not chunk:
-                            break
-                        data += chunk
-                    connection.sendall(b"HTTP/1.1 100 Continue\r\n\r\n"
-                                       b"HTTP/1.1 103 Early Hints\r\nLink: </style.css>; rel=preload\r\n\r\n"
-                                       b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\nConnection: close\r\n\r\nfinal")
-
-        cls.thread = threading.Thread(target=serve, daemon=True)
-        cls.thread.start()
-        cls.gatehouse = Gatehouse(base_config(), public_and_admin_rules(upstream)).__enter__()
+        cls.upstream = ScriptedUpstream(lambda head: (
+            b"HTTP/1.1 100 Continue\r\n\r\n"
+            b"HTTP/1.1 103 Early Hints\r\nLink: </style.css>; rel=preload\r\n\r\n"
+            b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\nConnection: close\r\n\r\nfinal"))
+        cls.gatehouse = Gatehouse(base_config(), public_and_admin_rules(cls.upstream.url)).__enter__()
 
     @classmethod
     def tearDownClass(cls):
         cls.gatehouse.__exit__(None, None, None)
-        cls.running = False
-        cls.thread.join(timeout=5)
-        cls.listener.close()
+        cls.upstream.stop()
 
     def test_final_response_follows_interim_ones(self):
         status, _, body = http("GET", self.gatehouse.proxy_url + "/public/x")
@@ -239,48 +251,21 @@ class BodilessAndUnframedResponseTest(unittest.TestCase):
 
     @classmethod
     def setUpClass(cls):
-        import threading
+        def answer(head):
+            path = head.split(b" ", 2)[1].decode()
+            return SCRIPTED_RESPONSES.get(path, b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n")
 
-        cls.listener = socket.socket()
-        cls.listener.bind(("127.0.0.1", 0))
-        cls.listener.listen(8)
-        cls.listener.settimeout(0.2)
-        cls.running = True
-        upstream = f"http://127.0.0.1:{cls.listener.getsockname()[1]}"
-
-        def serve():
-            while cls.running:
-                try:
-                    connection, _ = cls.listener.accept()
-                except OSError:
-                    continue
-                with connection:
-                    connection.settimeout(5)
-                    data = b""
-                    while b"\r\n\r\n" not in data:
-                        chunk = connection.recv(4096)
-                        if not chunk:
-                            break
-                        data += chunk
-                    if not data:
-                        continue
-                    path = data.split(b" ", 2)[1].decode()
-                    connection.sendall(SCRIPTED_RESPONSES.get(path, b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n"))
-
-        cls.thread = threading.Thread(target=serve, daemon=True)
-        cls.thread.start()
+        cls.upstream = ScriptedUpstream(answer)
         rules = [{"id": "scripted", "match": {"url": "http://<[^/]+>/public/<.*>", "methods": ["GET", "HEAD"]},
                   "authenticators": [{"handler": "anonymous"}], "authorizer": {"handler": "allow"},
-                  "mutators": [{"handler": "noop"}], "upstream": {"url": upstream}}]
+                  "mutators": [{"handler": "noop"}], "upstream": {"url": cls.upstream.url}}]
         cls.gatehouse = Gatehouse(base_config(), rules).__enter__()
         cls.port = cls.gatehouse.proxy_port
 
     @classmethod
     def tearDownClass(cls):
         cls.gatehouse.__exit__(None, None, None)
-        cls.running = False
-        cls.thread.join(timeout=5)
-        cls.listener.close()
+        cls.upstream.stop()
 
     def test_chunked_head_response_has_no_last_chunk(self):
         response = raw_exchange(self.port, b"HEAD /public/head-chunked HTTP/1.1\r\nHost: a.test\r\n"

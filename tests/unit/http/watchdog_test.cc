@@ -36,6 +36,12 @@ class WatchdogTest : public ::testing::Test {
     });
   }
 
+  // Makes the peer send `letter` 200 ms from now, once the context runs.
+  void send_later(char letter) {
+    sender.expires_after(200ms);
+    sender.async_wait([this, letter](boost::system::error_code) { asio::write(peer, asio::buffer(&letter, 1)); });
+  }
+
   // Runs the context until the read has finished or `limit` has passed.
   void run_for(std::chrono::milliseconds limit) {
     context.restart();
@@ -46,6 +52,7 @@ class WatchdogTest : public ::testing::Test {
   asio::io_context context;
   boost::beast::tcp_stream local;
   tcp::socket peer;
+  asio::steady_timer sender{context};
   char byte = 0;
   std::optional<boost::system::error_code> outcome;
   std::chrono::steady_clock::time_point finished_at;
@@ -97,8 +104,7 @@ TEST_F(WatchdogTest, LaterDeadlineKeepsReading) {
   watchdog.expires_after(30ms);
   watchdog.expires_after(10s);
   start_read(watchdog);
-  asio::steady_timer send_later(context, 200ms);
-  send_later.async_wait([&](boost::system::error_code) { asio::write(peer, asio::buffer("y", 1)); });
+  send_later('y');
   run_for(10s);
   ASSERT_TRUE(outcome.has_value());
   EXPECT_FALSE(outcome->failed()) << outcome->message();
@@ -110,8 +116,7 @@ TEST_F(WatchdogTest, NeverMeansNoTimeout) {
   watchdog.expires_after(30ms);
   watchdog.expires_never();
   start_read(watchdog);
-  asio::steady_timer send_later(context, 200ms);
-  send_later.async_wait([&](boost::system::error_code) { asio::write(peer, asio::buffer("z", 1)); });
+  send_later('z');
   run_for(10s);
   ASSERT_TRUE(outcome.has_value());
   EXPECT_FALSE(outcome->failed()) << outcome->message();
@@ -122,8 +127,7 @@ TEST_F(WatchdogTest, ZeroMeansNoTimeout) {
   Watchdog watchdog(local);
   watchdog.expires_after(Duration::zero());
   start_read(watchdog);
-  asio::steady_timer send_later(context, 200ms);
-  send_later.async_wait([&](boost::system::error_code) { asio::write(peer, asio::buffer("z", 1)); });
+  send_later('z');
   run_for(10s);
   ASSERT_TRUE(outcome.has_value());
   EXPECT_FALSE(outcome->failed()) << outcome->message();
@@ -134,8 +138,7 @@ TEST_F(WatchdogTest, HugeTimeoutDoesNotWrap) {
   Watchdog watchdog(local);
   watchdog.expires_after(Duration::max());
   start_read(watchdog);
-  asio::steady_timer send_later(context, 200ms);
-  send_later.async_wait([&](boost::system::error_code) { asio::write(peer, asio::buffer("w", 1)); });
+  send_later('w');
   run_for(10s);
   ASSERT_TRUE(outcome.has_value());
   EXPECT_FALSE(outcome->failed()) << outcome->message();
